@@ -1,0 +1,45 @@
+"""The ``semcom`` command line: one entry point, one subcommand per tool.
+
+Each subcommand lives in its own module exposing ``add_parser(subparsers)``; the module's heavy
+imports (torch, GNU Radio) happen only when that subcommand runs, so ``semcom doctor`` and
+``semcom --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand name -> module implementing add_parser(subparsers) and run(args)
+SUBCOMMANDS = {
+    "doctor": "semcom.doctor",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="semcom",
+        description="Over-the-air semantic (deep JSCC) image transmission testbed.",
+    )
+    from semcom import __version__
+
+    parser.add_argument("--version", action="version", version=f"semcom {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, modname in SUBCOMMANDS.items():
+        importlib.import_module(modname).add_parser(sub, name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("semcom: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
