@@ -14,6 +14,9 @@ import sys
 # subcommand name -> module implementing add_parser(subparsers) and run(args)
 SUBCOMMANDS = {
     "doctor": "semcom.doctor",
+    "train": "models.train",
+    "eval": "models.evaluate",
+    "models": "models.catalog",
 }
 
 
