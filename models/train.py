@@ -112,7 +112,8 @@ class Trainer:
             self.net = DDP(self.model, device_ids=[self.device.index]
                            if self.device.type == "cuda" else None)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=args.lr)
-        self.sampler = CropSampler(load_split("train", args.data), seed=args.seed + 1000 * self.rank)
+        self.sampler = CropSampler(load_split("train", args.data),
+                                   seed=args.seed + 1000 * self.rank)
         self.mix = parse_mix(args.channels)
         self.rng = np.random.default_rng(args.seed + 7 + self.rank)
         self.gen = torch.Generator(device="cpu").manual_seed(args.seed + 99 + self.rank)

@@ -22,6 +22,7 @@ def profile_powers(name: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         delays, pdb = PROFILES[name]
     except KeyError:
-        raise KeyError(f"unknown multipath profile {name!r}; known: {', '.join(PROFILES)}") from None
+        known = ", ".join(PROFILES)
+        raise KeyError(f"unknown multipath profile {name!r}; known: {known}") from None
     p = 10.0 ** (np.asarray(pdb) / 10.0)
     return np.asarray(delays, dtype=np.int64), p / p.sum()
