@@ -243,7 +243,8 @@ class Trainer:
         losses, psnrs = [], []
         deadline = time.monotonic() + a.time_budget_min * 60 if a.time_budget_min else None
         try:
-            while self.step < a.steps and not stop["flag"]:
+            last = min(a.steps, a.stop_step) if a.stop_step else a.steps
+            while self.step < last and not stop["flag"]:
                 crop = a.crop if self.step < a.crop_switch * a.steps else a.crop_late
                 lr = lr_at(self.step, a.steps, a.lr)
                 for g in self.opt.param_groups:
@@ -316,6 +317,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--val-every", type=int, default=1000, help="0 disables validation")
     p.add_argument("--snapshot-steps", default="", help="comma-separated steps to snapshot")
+    p.add_argument("--stop-step", type=int, default=0,
+                   help="stop (and save) at this step; the LR schedule still spans --steps, "
+                        "so ablations can share the first part of a longer run's recipe")
     p.add_argument("--time-budget-min", type=float, default=0.0,
                    help="stop (and save) after this many minutes")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
