@@ -30,8 +30,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"semcom {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, modname in SUBCOMMANDS.items():
-        importlib.import_module(modname).add_parser(sub, name)
+        try:
+            module = importlib.import_module(modname)
+        except ImportError as exc:
+            # A broken install must not take down the rest of the CLI (semcom doctor above
+            # all): the subcommand stays listed and explains what is missing.
+            _unavailable(sub, name, exc)
+            continue
+        module.add_parser(sub, name)
     return parser
+
+
+def _unavailable(sub, name: str, exc: ImportError) -> None:
+    p = sub.add_parser(name, help=f"(unavailable: {exc})", add_help=False, prefix_chars="\0")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    def fail(args) -> int:
+        print(f"semcom {name}: cannot run: {exc}. Run `semcom doctor`, then `make setup`.",
+              file=sys.stderr)
+        return 1
+    p.set_defaults(func=fail)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,6 +55,12 @@ def test_doctor_fails_clearly_without_torch(tmp_path):
     assert "FAIL  torch" in proc.stdout
     assert "make setup" in proc.stdout
     assert "missing required: torch" in proc.stderr
+    # the other subcommands stay listed and say what is wrong instead of a traceback
+    proc = subprocess.run([sys.executable, "-m", "semcom", "train", "--steps", "1"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 1
+    assert "semcom train: cannot run: No module named torch" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_doctor_numpy2_is_refused(monkeypatch):

@@ -1,0 +1,58 @@
+"""Per-frame log (JSON lines) and run counters for the receiver.
+
+Each event is one JSON object per line: ``{"t": wall time, "event": ..., ...}``; events are
+``frame`` (decoded: header fields, CFO, timing, SNR and noise estimates), ``crc_fail``,
+``model_mismatch``, ``sync_fail`` (preamble-like energy without a valid LTF) and image-level
+``image`` records written by the decoder. Counters are kept even without a file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+COUNTERS = ("detected", "sync_fail", "crc_fail", "model_mismatch", "frames_decoded",
+            "duplicates", "images_complete", "images_partial")
+
+
+class FrameLog:
+    def __init__(self, path: str | Path | None = None, logger=None):
+        self.counts: Counter = Counter({k: 0 for k in COUNTERS})
+        self._lock = threading.Lock()
+        self._fh = None
+        self.logger = logger
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(path, "a", buffering=1)  # line-buffered: valid lines on Ctrl-C
+
+    def count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[key] += n
+
+    def event(self, event: str, warn: str | None = None, **fields) -> None:
+        rec = {"t": round(time.time(), 6), "event": event, **fields}
+        with self._lock:
+            if self._fh:
+                self._fh.write(json.dumps(rec, default=_jsonable) + "\n")
+        if warn and self.logger is not None:
+            self.logger.warn(warn)
+
+    def summary(self) -> dict:
+        with self._lock:
+            return dict(self.counts)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fh:
+                self._fh.close()
+                self._fh = None
+
+
+def _jsonable(o):
+    try:
+        return float(o)
+    except (TypeError, ValueError):
+        return str(o)

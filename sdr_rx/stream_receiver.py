@@ -1,0 +1,157 @@
+"""The OFDM receive path on a raw IQ stream, as a plain class (the GNU Radio block wraps it).
+
+``StreamReceiver.push(samples)`` takes complex64 IQ in arbitrary chunks and returns the frames
+completed so far as :class:`Frame` records: the header, the deinterleaved payload symbols and
+their post-equalisation noise variance, the SNR estimate, CFO and timing. It sees raw IQ only.
+Everything else (false alarms, CRC failures, frames from another model) is dropped, counted
+and logged through :class:`sdr_rx.framelog.FrameLog`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sdr_rx import equalizer as eq
+from sdr_rx import sync
+from semcom import interleave
+from semcom import numerology as nm
+from semcom.header import Header, HeaderError, decode_header, encode_header
+
+HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
+MIN_LTF_QUALITY = 0.25
+MAX_BUFFER = 1 << 22
+
+
+@dataclass
+class Frame:
+    header: Header
+    symbols: np.ndarray       # complex64 (payload_len,), deinterleaved
+    noise_var: np.ndarray     # float32 (payload_len,)
+    snr_db: float             # estimate, product convention
+    noise_var_mean: float
+    cfo_hz: float
+    start: int                # absolute sample index of the first LTF body
+    ltf_quality: float
+
+    def log_fields(self) -> dict:
+        return {**self.header.to_dict(), "snr_est_db": round(self.snr_db, 3),
+                "noise_var": self.noise_var_mean, "cfo_hz": round(self.cfo_hz, 1),
+                "timing": self.start, "ltf_quality": round(self.ltf_quality, 3)}
+
+
+class StreamReceiver:
+    def __init__(self, samp_rate: float = 1e6, model_id: int | None = None, log=None,
+                 threshold: float = sync.THRESHOLD):
+        from sdr_rx.framelog import FrameLog
+
+        self.samp_rate = float(samp_rate)
+        self.model_id = model_id
+        self.log = log or FrameLog()
+        self.threshold = threshold
+        self.buf = np.zeros(0, np.complex64)
+        self.base = 0          # absolute index of buf[0]
+        self.search = 0        # absolute index where the detector resumes
+
+    # -- buffer ---------------------------------------------------------------------------
+    def _rel(self, absolute: int) -> int:
+        return absolute - self.base
+
+    def _trim(self) -> None:
+        keep_from = self.search - 64
+        if keep_from > self.base:
+            self.buf = self.buf[self._rel(keep_from):]
+            self.base = keep_from
+        if len(self.buf) > MAX_BUFFER:  # never grow without bound on garbage input
+            drop = len(self.buf) - MAX_BUFFER
+            self.buf = self.buf[drop:]
+            self.base += drop
+            self.search = max(self.search, self.base)
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.buf)
+
+    def push(self, samples: np.ndarray) -> list[Frame]:
+        self.buf = np.concatenate([self.buf, np.asarray(samples, dtype=np.complex64)])
+        frames = []
+        while True:
+            status, frame = self._step()
+            if frame is not None:
+                frames.append(frame)
+            if status == "wait":
+                break
+        self._trim()
+        return frames
+
+    # -- one detection attempt -------------------------------------------------------------
+    def _step(self):
+        lag, win = nm.STF_PERIOD, sync.WINDOW
+        seg = self.buf[self._rel(self.search):]
+        if len(seg) < win + lag + sync.MIN_RUN + 64:
+            return "wait", None
+        M, P = sync.autocorr_metric(seg)
+        n = sync.find_burst(M, 0, self.threshold)
+        if n is None:
+            self.search = self.end - (win + lag + sync.MIN_RUN + 64)
+            return "wait", None
+        a = self.search + n
+        if self.end < a + HEADER_SPAN + 2 * nm.SYM_LEN:
+            return "wait", None          # come back with the whole header in the buffer
+        peak, cfo = sync.coarse_cfo(P, M, n, span=64)
+        stf0 = self.search + peak
+        lo = stf0 - 48
+        x = sync.rotate(self.buf[self._rel(lo):self._rel(stf0 + HEADER_SPAN + 2 * nm.SYM_LEN)],
+                        cfo)
+        body0, quality = sync.ltf_timing(x, 48 + sync.LTF_BODY0 + 8, search=56)
+        if quality < MIN_LTF_QUALITY:
+            self.log.count("sync_fail")
+            self.log.event("sync_fail", at=a, ltf_quality=round(quality, 3))
+            self.search = a + nm.SYM_LEN
+            return "go", None
+        body0 -= sync.TIMING_BACKOFF
+        fine = sync.fine_cfo(x, body0)
+        cfo += fine
+        x = sync.rotate(x, fine)
+        self.log.count("detected")
+        Y = eq.fft_symbols(x, body0, 2 + nm.HEADER_SYMBOLS)
+        est = eq.estimate_ltf(Y[:2])
+        soft, ph = eq.header_soft(Y[2:], est)
+        start_abs = lo + body0
+        cfo_hz = cfo * self.samp_rate
+        try:
+            header = decode_header(soft)
+        except HeaderError as exc:
+            self.log.count("crc_fail")
+            self.log.event("crc_fail", warn=None, at=start_abs, reason=str(exc),
+                           cfo_hz=round(cfo_hz, 1), snr_ltf_db=round(est.snr_db, 2))
+            self.search = a + nm.SYM_LEN
+            return "go", None
+        n_pay = -(-header.payload_len // nm.N_DATA)
+        frame_end = start_abs + (2 + nm.HEADER_SYMBOLS + n_pay) * nm.SYM_LEN
+        if self.model_id is not None and header.model_id != self.model_id:
+            self.log.count("model_mismatch")
+            self.log.event("model_mismatch", at=start_abs, **header.to_dict(),
+                           expected=f"{self.model_id:08x}")
+            self.search = frame_end
+            return "go", None
+        if self.end < frame_end + 8:
+            return "wait", None
+        # whole frame available: CFO-correct it once, continuing the phase of x
+        full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end + 8)], cfo)
+        Yh = eq.fft_symbols(full, body0 + 2 * nm.SYM_LEN, nm.HEADER_SYMBOLS)
+        Yl = eq.fft_symbols(full, body0, 2)
+        ph = eq.pilot_phases(Yh, est.H, 0)
+        est = eq.refine(Yl, Yh, ph, encode_header(header))
+        Yp = eq.fft_symbols(full, body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN, n_pay)
+        X, err, _ = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS)
+        pay = X.reshape(-1)[:header.payload_len]
+        nv = err.reshape(-1)[:header.payload_len]
+        frame = Frame(header, interleave.deinterleave(pay), interleave.deinterleave(nv),
+                      est.snr_db, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
+                      cfo_hz, start_abs, quality)
+        self.log.count("frames_decoded")
+        self.log.event("frame", decision="decoded", **frame.log_fields())
+        self.search = frame_end
+        return "go", frame

@@ -1,0 +1,61 @@
+"""ZMQ IQ source (PULL), guarded: raw cf32 messages in, complex64 stream out.
+
+Binds ``address`` by default (``connect=True`` connects instead) and accepts IQ from whoever
+connects. A message whose size is not a whole number of complex64 items is dropped and counted
+(gr-zeromq's own source would throw and end the flowgraph). It never ends on its own: stop the
+flowgraph (or put a ``head`` after it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import zmq
+from gnuradio import gr
+
+ITEM = np.dtype(np.complex64).itemsize
+
+
+class zmq_iq_source(gr.sync_block):  # noqa: N801
+    def __init__(self, address: str = "tcp://127.0.0.1:5556", connect: bool = False,
+                 hwm: int = 64, timeout_ms: int = 100):
+        gr.sync_block.__init__(self, name="semcom_zmq_iq_source", in_sig=None,
+                               out_sig=[np.complex64])
+        self.ctx = zmq.Context.instance()
+        self.sock = self.ctx.socket(zmq.PULL)
+        self.sock.setsockopt(zmq.RCVHWM, hwm)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        (self.sock.connect if connect else self.sock.bind)(address)
+        self.address = address
+        self.timeout_ms = int(timeout_ms)
+        self.pending = np.zeros(0, np.complex64)
+        self.received = 0
+        self.bad_messages = 0
+
+    def work(self, input_items, output_items):
+        out = output_items[0]
+        if not len(self.pending) and self.sock.poll(self.timeout_ms, zmq.POLLIN):
+            chunks = []
+            while True:
+                try:
+                    msg = self.sock.recv(zmq.NOBLOCK, copy=False)
+                except zmq.Again:
+                    break
+                buf = msg.buffer
+                if len(buf) % ITEM:
+                    self.bad_messages += 1
+                    self.logger.warn(f"dropped a {len(buf)}-byte message: not whole cf32 items")
+                    continue
+                chunks.append(np.frombuffer(buf, dtype=np.complex64))
+                if sum(len(c) for c in chunks) >= len(out):
+                    break
+            if chunks:
+                self.pending = np.concatenate(chunks)
+        n = min(len(out), len(self.pending))
+        if n:
+            out[:n] = self.pending[:n]
+            self.pending = self.pending[n:]
+            self.received += n
+        return n
+
+    def stop(self):
+        return gr.sync_block.stop(self)

@@ -1,0 +1,48 @@
+"""Framer: one encoded image -> frames of (header BPSK symbols + interleaved payload).
+
+Input: complex64 symbols ``(keep, lat_h, lat_w)`` (the sent latent channels) and the image's
+identity; output: a list of ``(Header, complex64 vector)`` where the vector holds the 480 header
+symbols followed by the frame's payload, zero-padded to whole OFDM symbols (48 per symbol).
+The OFDM modulator adds preamble and pilots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from semcom import interleave
+from semcom.header import Header, encode_header, model_id_from_hash
+from semcom.numerology import DEFAULT_FRAME_SYMBOLS, N_DATA
+
+
+class Framer:
+    def __init__(self, model_hash: str, channels: int,
+                 frame_symbols: int = DEFAULT_FRAME_SYMBOLS):
+        if frame_symbols < N_DATA or frame_symbols > 65535:
+            raise ValueError(f"frame_symbols must be in {N_DATA}..65535, got {frame_symbols}")
+        self.model_id = model_id_from_hash(model_hash)
+        self.channels = channels
+        self.frame_symbols = frame_symbols
+        self.seq = 0
+
+    def frames(self, symbols: np.ndarray, image_id: int, img_size: tuple[int, int],
+               tx_snr_db: float) -> list[tuple[Header, np.ndarray]]:
+        keep, lat_h, lat_w = symbols.shape
+        flat = np.ascontiguousarray(symbols, dtype=np.complex64).reshape(-1)
+        count = interleave.n_frames(flat.size, self.frame_symbols)
+        if count > 255:
+            raise ValueError(f"image needs {count} frames (> 255): raise --frame-symbols")
+        out = []
+        for idx, part in enumerate(interleave.split(flat, count)):
+            h = Header(model_id=self.model_id, image_id=image_id & 0xFFFF,
+                       seq=self.seq & 0xFFFF, frame_idx=idx, frame_count=count, keep=keep,
+                       channels=self.channels, lat_h=lat_h, lat_w=lat_w, img_h=img_size[0],
+                       img_w=img_size[1], payload_len=part.size,
+                       tx_snr=Header.quantise_snr(tx_snr_db))
+            self.seq += 1
+            payload = interleave.interleave(part)
+            pad = (-payload.size) % N_DATA
+            vec = np.concatenate([encode_header(h), payload,
+                                  np.zeros(pad, np.complex64)]).astype(np.complex64)
+            out.append((h, vec))
+        return out

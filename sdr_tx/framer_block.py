@@ -1,0 +1,92 @@
+"""Framer block: latent-symbol PDUs in, a tagged stream of frames out (for the modulator).
+
+Input port ``symbols``: PDUs from :mod:`sdr_tx.jscc_encoder`. Output: complex64 stream; each
+frame (480 header symbols + interleaved payload, see :class:`sdr_tx.framer.Framer`) starts with
+a ``packet_len`` tag holding its length, and a ``semcom_frame`` tag (dict: image_id, frame_idx,
+frame_count, seq, keep, payload_len) the channel emulator may read and strips. After the
+end-of-stream PDU and the last frame the block reports WORK_DONE, so file-based runs end.
+``on_frame`` (optional callable) is told about every frame sent.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from sdr_tx.framer import Framer
+from sdr_tx.jscc_encoder import meta_get
+from semcom.numerology import DEFAULT_FRAME_SYMBOLS, LEN_TAG
+
+
+class jscc_framer(gr.sync_block):  # noqa: N801
+    def __init__(self, model_hash: str, channels: int,
+                 frame_symbols: int = DEFAULT_FRAME_SYMBOLS, len_tag_key: str = LEN_TAG):
+        gr.sync_block.__init__(self, name="semcom_jscc_framer", in_sig=None,
+                               out_sig=[np.complex64])
+        self.framer = Framer(model_hash, channels, frame_symbols)
+        self.len_key = pmt.intern(len_tag_key)
+        self.frame_key = pmt.intern("semcom_frame")
+        self.queue: collections.deque = collections.deque()
+        self.cv = threading.Condition()
+        self.eos = False
+        self.current = None     # (vector, position)
+        self.frames_sent = 0
+        self.images_sent = 0
+        self.on_frame = None
+        self.message_port_register_in(pmt.intern("symbols"))
+        self.set_msg_handler(pmt.intern("symbols"), self.handle_symbols)
+        self.set_output_multiple(1)
+
+    def handle_symbols(self, msg):
+        meta = pmt.car(msg)
+        if meta_get(meta, "eos", False):
+            with self.cv:
+                self.eos = True
+                self.cv.notify_all()
+            return
+        keep, lh, lw = (meta_get(meta, k) for k in ("keep", "lat_h", "lat_w"))
+        z = np.asarray(pmt.c32vector_elements(pmt.cdr(msg)), dtype=np.complex64)
+        frames = self.framer.frames(z.reshape(keep, lh, lw), meta_get(meta, "image_id"),
+                                    (meta_get(meta, "height"), meta_get(meta, "width")),
+                                    meta_get(meta, "tx_snr_db"))
+        with self.cv:
+            self.queue.extend(frames)
+            self.images_sent += 1
+            self.cv.notify_all()
+
+    def work(self, input_items, output_items):
+        out = output_items[0]
+        n = 0
+        while n < len(out):
+            if self.current is None:
+                with self.cv:
+                    if not self.queue:
+                        if self.eos:
+                            return n if n else -1     # WORK_DONE once drained
+                        if n:
+                            return n
+                        self.cv.wait(0.05)
+                        if not self.queue:
+                            return 0
+                    header, vec = self.queue.popleft()
+                self.current = [vec, 0]
+                off = self.nitems_written(0) + n
+                self.add_item_tag(0, off, self.len_key, pmt.from_long(len(vec)))
+                info = {"image_id": header.image_id, "frame_idx": header.frame_idx,
+                        "frame_count": header.frame_count, "seq": header.seq,
+                        "keep": header.keep, "payload_len": header.payload_len}
+                self.add_item_tag(0, off, self.frame_key, pmt.to_pmt(info))
+                self.frames_sent += 1
+                if self.on_frame:
+                    self.on_frame(header)
+            vec, pos = self.current
+            take = min(len(out) - n, len(vec) - pos)
+            out[n:n + take] = vec[pos:pos + take]
+            n += take
+            pos += take
+            self.current = None if pos == len(vec) else [vec, pos]
+        return n

@@ -1,0 +1,91 @@
+"""Image source: reads images and publishes them as PDUs, then an end-of-stream PDU.
+
+Output message port ``images``: PDU ``(meta, u8vector)``, meta ``{name, image_id, height,
+width}``, the vector holds the uint8 RGB pixels (H*W*3, row-major). After the last image
+(``repeat`` passes over the list) it publishes ``(meta {"eos": True}, empty u8vector)``.
+``paths``: image files, or one folder (its images in name order); empty: the built-in
+held-out photos. ``max_side`` shrinks larger images (keeping aspect) before sending.
+``limit`` (or, at run time, ``set_credit``) bounds how many images are out ahead of the
+consumer: the source waits for ``give_credit()`` calls when ``window`` > 0.
+"""
+
+from __future__ import annotations
+
+import threading
+import numpy as np
+import pmt
+from gnuradio import gr
+
+from semcom.images import list_images, load_rgb
+
+def image_pdu(name: str, image_id: int, arr: np.ndarray):
+    meta = pmt.make_dict()
+    for k, v in (("name", pmt.intern(name)), ("image_id", pmt.from_long(image_id)),
+                 ("height", pmt.from_long(arr.shape[0])),
+                 ("width", pmt.from_long(arr.shape[1]))):
+        meta = pmt.dict_add(meta, pmt.intern(k), v)
+    return pmt.cons(meta, pmt.init_u8vector(arr.size, arr.reshape(-1)))
+
+
+def eos_pdu():
+    meta = pmt.dict_add(pmt.make_dict(), pmt.intern("eos"), pmt.PMT_T)
+    return pmt.cons(meta, pmt.init_u8vector(0, []))
+
+
+class image_source(gr.basic_block):  # noqa: N801
+    def __init__(self, paths="", repeat: int = 1, max_side: int = 0, window: int = 0,
+                 first_id: int = 0):
+        gr.basic_block.__init__(self, name="semcom_image_source", in_sig=None, out_sig=None)
+        self.message_port_register_out(pmt.intern("images"))
+        self.files = list_images(paths) if paths else []
+        self.repeat = int(repeat)
+        self.max_side = int(max_side)
+        self.window = int(window)
+        self.first_id = int(first_id)
+        self._credit = threading.Semaphore(max(1, self.window))
+        self._stop = threading.Event()
+        self._thread = None
+        self.sent = 0
+
+    def _images(self):
+        if self.files:
+            for f in self.files:
+                yield f.stem, load_rgb(f, self.max_side)
+        else:
+            from models.data import load_split
+            for im in load_split("heldout"):
+                arr = im.array
+                if self.max_side and max(arr.shape[:2]) > self.max_side:
+                    from PIL import Image
+                    img = Image.fromarray(arr)
+                    img.thumbnail((self.max_side, self.max_side), Image.LANCZOS)
+                    arr = np.asarray(img)
+                yield im.name.replace(":", "_"), arr
+
+    def give_credit(self, n: int = 1) -> None:
+        for _ in range(n):
+            self._credit.release()
+
+    def _run(self):
+        image_id = self.first_id
+        for _ in range(self.repeat):
+            for name, arr in self._images():
+                while self.window and not self._credit.acquire(timeout=0.1):
+                    if self._stop.is_set():
+                        return
+                if self._stop.is_set():
+                    return
+                self.message_port_pub(pmt.intern("images"), image_pdu(name, image_id, arr))
+                image_id += 1
+                self.sent += 1
+        self.message_port_pub(pmt.intern("images"), eos_pdu())
+
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="image_source")
+        self._thread.start()
+        return gr.basic_block.start(self)
+
+    def stop(self):
+        self._stop.set()
+        return gr.basic_block.stop(self)

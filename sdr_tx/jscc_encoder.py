@@ -1,0 +1,78 @@
+"""JSCC encoder block: image PDUs in, latent-symbol PDUs out.
+
+Input port ``images``: PDUs from :mod:`sdr_tx.image_source`. Input port ``control``: a dict
+with ``keep`` and/or ``snr_db`` changes the settings for the following images.
+Output port ``symbols``: PDU ``(meta, c32vector)``, the vector the ``keep`` sent latent
+channels (keep * lat_h * lat_w, channel-major, unit mean power) and meta ``{name, image_id,
+height, width, keep, lat_h, lat_w, tx_snr_db, model_hash, channels}``. The end-of-stream PDU
+passes through. torch runs with ``threads`` threads.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+
+def meta_get(meta, key, default=None):
+    v = pmt.dict_ref(meta, pmt.intern(key), pmt.PMT_NIL)
+    return default if pmt.is_null(v) else pmt.to_python(v)
+
+
+class jscc_encoder(gr.basic_block):  # noqa: N801
+    def __init__(self, model: str = "default", snr_db: float = 10.0, keep: int = 0,
+                 threads: int = 1):
+        gr.basic_block.__init__(self, name="semcom_jscc_encoder", in_sig=None, out_sig=None)
+        from models.codec import JSCCCodec
+
+        self.codec = JSCCCodec.load(model, threads=threads)
+        self.snr_db = float(snr_db)
+        self.keep = int(keep) if keep else self.codec.C
+        self.check_keep(self.keep)
+        for p in ("images", "control"):
+            self.message_port_register_in(pmt.intern(p))
+        self.message_port_register_out(pmt.intern("symbols"))
+        self.set_msg_handler(pmt.intern("images"), self.handle_image)
+        self.set_msg_handler(pmt.intern("control"), self.handle_control)
+        self.encode_ms: list[float] = []
+
+    @property
+    def model_hash(self) -> str:
+        return self.codec.model_hash
+
+    def check_keep(self, keep: int) -> None:
+        if not 1 <= keep <= self.codec.C:
+            raise ValueError(f"keep {keep} outside 1..{self.codec.C}")
+
+    def handle_control(self, msg):
+        d = pmt.to_python(msg) if pmt.is_dict(msg) else {}
+        if "keep" in d:
+            self.check_keep(int(d["keep"]))
+            self.keep = int(d["keep"])
+        if "snr_db" in d:
+            self.snr_db = float(d["snr_db"])
+
+    def handle_image(self, msg):
+        meta = pmt.car(msg)
+        if meta_get(meta, "eos", False):
+            self.message_port_pub(pmt.intern("symbols"), msg)
+            return
+        h, w = meta_get(meta, "height"), meta_get(meta, "width")
+        arr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8).reshape(h, w, 3)
+        t0 = time.perf_counter()
+        z = self.codec.encode(arr, self.snr_db, self.keep)
+        self.encode_ms.append(1e3 * (time.perf_counter() - t0))
+        out = meta
+        for k, v in (("keep", pmt.from_long(self.keep)),
+                     ("lat_h", pmt.from_long(z.shape[1])), ("lat_w", pmt.from_long(z.shape[2])),
+                     ("tx_snr_db", pmt.from_double(self.snr_db)),
+                     ("channels", pmt.from_long(self.codec.C)),
+                     ("model_hash", pmt.intern(self.model_hash)),
+                     ("t_encode", pmt.from_double(time.time()))):
+            out = pmt.dict_add(out, pmt.intern(k), v)
+        flat = z.reshape(-1)
+        self.message_port_pub(pmt.intern("symbols"),
+                              pmt.cons(out, pmt.init_c32vector(flat.size, flat)))

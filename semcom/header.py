@@ -1,0 +1,184 @@
+"""The frame header: fields, bit layout, CRC, channel coding (shared by TX and RX).
+
+Layout version 1 (``docs/header.md``): 192 information bits, MSB first,
+
+    version 4 | flags 4 | model_id 32 | image_id 16 | seq 16 | frame_idx 8 | frame_count 8 |
+    keep 8 | channels 8 | lat_h 12 | lat_w 12 | img_h 16 | img_w 16 | payload_len 16 |
+    tx_snr 8 | reserved 8
+
+then CRC-32 (zlib polynomial) over the 24 header bytes -> 224 bits, a rate-1/2 K=7
+convolutional code (generators 133, 171 octal, 6 zero tail bits) -> 460 bits, 20 zero pad bits
+-> 480 bits, XOR a fixed PN sequence, BPSK (bit 0 -> +1) on the 48 data carriers of 10 OFDM
+symbols. ``tx_snr`` is the SNR the encoder was told, in 0.25 dB steps from -10 dB.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+VERSION = 1
+FIELDS = (("version", 4), ("flags", 4), ("model_id", 32), ("image_id", 16), ("seq", 16),
+          ("frame_idx", 8), ("frame_count", 8), ("keep", 8), ("channels", 8), ("lat_h", 12),
+          ("lat_w", 12), ("img_h", 16), ("img_w", 16), ("payload_len", 16), ("tx_snr", 8),
+          ("reserved", 8))
+INFO_BITS = sum(w for _, w in FIELDS)          # 192
+CRC_BITS = 32
+K = 7
+G = (0o133, 0o171)
+CODED_BITS = 2 * (INFO_BITS + CRC_BITS + K - 1)  # 460
+FRAME_BITS = 480
+PN = np.random.default_rng(0x4EAD).integers(0, 2, FRAME_BITS).astype(np.uint8)
+
+
+class HeaderError(ValueError):
+    """A header that fails its CRC or carries impossible values."""
+
+
+@dataclass
+class Header:
+    model_id: int
+    image_id: int
+    seq: int
+    frame_idx: int
+    frame_count: int
+    keep: int
+    channels: int
+    lat_h: int
+    lat_w: int
+    img_h: int
+    img_w: int
+    payload_len: int
+    tx_snr: int = 80          # quantised: (tx_snr_db + 10) * 4
+    flags: int = 0
+    reserved: int = 0
+    version: int = VERSION
+
+    @staticmethod
+    def quantise_snr(snr_db: float) -> int:
+        return int(np.clip(round((snr_db + 10.0) * 4), 0, 255))
+
+    @property
+    def tx_snr_db(self) -> float:
+        return self.tx_snr / 4.0 - 10.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["model_id"] = f"{self.model_id:08x}"
+        d["tx_snr_db"] = self.tx_snr_db
+        return d
+
+    def validate(self) -> None:
+        if self.version != VERSION:
+            raise HeaderError(f"header version {self.version}, expected {VERSION}")
+        if not (1 <= self.keep <= self.channels):
+            raise HeaderError(f"keep {self.keep} outside 1..{self.channels}")
+        if not (self.frame_idx < self.frame_count):
+            raise HeaderError(f"frame {self.frame_idx} of {self.frame_count}")
+        if self.payload_len == 0:
+            raise HeaderError("empty payload")
+
+
+def model_id_from_hash(model_hash: str) -> int:
+    """The 32-bit model id carried in the header: the first 8 hex digits of the model hash."""
+    return int(model_hash[:8], 16)
+
+
+def pack_bits(h: Header) -> np.ndarray:
+    """Header -> 224 bits (info + CRC-32), uint8 0/1."""
+    values = asdict(h)
+    bits = []
+    for name, width in FIELDS:
+        v = int(values[name])
+        if not 0 <= v < (1 << width):
+            raise ValueError(f"header field {name}={v} does not fit {width} bits")
+        bits.extend((v >> (width - 1 - i)) & 1 for i in range(width))
+    info = np.array(bits, dtype=np.uint8)
+    crc = zlib.crc32(np.packbits(info).tobytes())
+    crc_bits = np.array([(crc >> (31 - i)) & 1 for i in range(32)], dtype=np.uint8)
+    return np.concatenate([info, crc_bits])
+
+
+def unpack_bits(bits: np.ndarray) -> Header:
+    """224 bits -> Header; raises HeaderError on a CRC mismatch or invalid fields."""
+    bits = np.asarray(bits, dtype=np.uint8)
+    info, crc_bits = bits[:INFO_BITS], bits[INFO_BITS:INFO_BITS + CRC_BITS]
+    crc = int("".join(map(str, crc_bits)), 2)
+    if zlib.crc32(np.packbits(info).tobytes()) != crc:
+        raise HeaderError("header CRC mismatch")
+    vals, pos = {}, 0
+    for name, width in FIELDS:
+        vals[name] = int("".join(map(str, info[pos:pos + width])), 2)
+        pos += width
+    h = Header(**vals)
+    h.validate()
+    return h
+
+
+def _trellis():
+    states = np.arange(64)
+    nxt = np.zeros((64, 2), np.int64)
+    out = np.zeros((64, 2, 2), np.uint8)
+    for b in (0, 1):
+        reg = (b << 6) | states
+        nxt[:, b] = reg >> 1
+        for j, g in enumerate(G):
+            out[:, b, j] = np.array([bin(r & g).count("1") & 1 for r in reg])
+    return nxt, out
+
+
+_NEXT, _OUT = _trellis()
+
+
+def conv_encode(bits: np.ndarray) -> np.ndarray:
+    state, out = 0, []
+    for b in np.concatenate([bits, np.zeros(K - 1, np.uint8)]):
+        out.extend(_OUT[state, b])
+        state = _NEXT[state, b]
+    return np.array(out, dtype=np.uint8)
+
+
+# Viterbi helpers: for next state ns, predecessors p0/p1 and the input bit that led there.
+_NS = np.arange(64)
+_PRED = np.stack([(_NS << 1) & 63, ((_NS << 1) & 63) | 1], axis=1)
+_BIT = _NS >> 5
+_EXP = np.stack([1.0 - 2.0 * _OUT[_PRED[:, i], _BIT] for i in (0, 1)], axis=1)  # (64, 2, 2)
+
+
+def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
+    """Soft-decision Viterbi: ``soft`` are BPSK observations (+ for bit 0) of the coded bits,
+    scaled by reliability; returns ``n_info`` decoded bits (the zero tail is dropped)."""
+    steps = len(soft) // 2
+    pm = np.full(64, -1e18)
+    pm[0] = 0.0
+    decisions = np.zeros((steps, 64), np.uint8)
+    pairs = soft[:2 * steps].reshape(steps, 2)
+    for t in range(steps):
+        bm = _EXP @ pairs[t]                              # (64, 2) branch metrics
+        cand = pm[_PRED] + bm
+        choice = cand[:, 1] > cand[:, 0]
+        decisions[t] = choice
+        pm = np.where(choice, cand[:, 1], cand[:, 0])
+    state, bits = 0, np.zeros(steps, np.uint8)
+    for t in range(steps - 1, -1, -1):
+        bits[t] = _BIT[state]
+        state = _PRED[state, decisions[t, state]]
+    return bits[:n_info]
+
+
+def encode_header(h: Header) -> np.ndarray:
+    """Header -> 480 BPSK symbols (complex64, +-1)."""
+    coded = conv_encode(pack_bits(h))
+    frame = np.zeros(FRAME_BITS, np.uint8)
+    frame[:CODED_BITS] = coded
+    frame ^= PN
+    return (1.0 - 2.0 * frame).astype(np.complex64)
+
+
+def decode_header(soft: np.ndarray) -> Header:
+    """480 real soft values (BPSK, + for bit 0, any positive scale) -> Header or HeaderError."""
+    soft = np.asarray(soft, dtype=np.float64)[:FRAME_BITS] * (1.0 - 2.0 * PN)
+    bits = viterbi_decode(soft[:CODED_BITS], INFO_BITS + CRC_BITS)
+    return unpack_bits(bits)
