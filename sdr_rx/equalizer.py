@@ -2,14 +2,15 @@
 
 All on whole frames with numpy. Frequency vectors are fft-shifted (carrier ``k`` at ``k+32``).
 
-1. LTF: ``H = (Y1 + Y2) / 2 / L`` on the 52 used carriers; noise variance from
-   ``|Y1 - Y2|^2 / 2`` (the two copies differ only by noise).
+1. LTF: ``H = (Y1 + Y2) / 2 / L`` on the 52 used carriers, projected onto impulse responses
+   of ``CIR_TAPS`` samples (less noise); noise variance from ``|Y1 - Y2|^2 / 2``.
 2. Header: pilots give each OFDM symbol's common phase; soft BPSK values
    ``Re(conj(H) Y e^{-j phi}) / sigma^2`` go to the Viterbi decoder.
 3. Once the header's CRC holds, its 480 BPSK symbols are known: ``H`` and ``sigma^2`` are
-   re-estimated from LTF + header (12 known symbols per carrier), which is what the payload
-   uses and what the SNR estimate reports.
-4. Payload: per-symbol pilot phase, MMSE ``conj(H) Y / (|H|^2 + s2)``, then scaled by
+   re-estimated from LTF + header (12 known symbols per carrier, phases from all carriers),
+   which is what the payload uses and what the SNR estimate reports.
+4. Payload: pilot phases smoothed along a line through the header's phases (residual CFO)
+   plus a moving average (slow phase noise), MMSE ``conj(H) Y / (|H|^2 + s2)``, then scaled by
    ``(|H|^2 + s2) / |H|^2`` on carriers whose SNR is at least 0 dB (unbiased MMSE: same SINR,
    no shrinkage, so a flat channel gives the decoder exactly what simulation's AWGN does);
    deeper-faded carriers keep the biased MMSE output. ``s2`` includes the channel-estimate
@@ -35,6 +36,19 @@ DATA_IN_USED = np.searchsorted(USED, DATA)
 PILOT_IN_USED = np.searchsorted(USED, PILOT)
 LTF = nm.ltf_freq()
 PILOT_VALUES = np.asarray(nm.PILOT_VALUES)
+CIR_TAPS = nm.CP_LEN + 8   # impulse-response length the estimate is constrained to
+
+
+def _cir_projection(taps: int = CIR_TAPS) -> np.ndarray:
+    """Projection of a 52-carrier channel estimate onto responses of ``taps`` samples
+    (least squares in the DFT basis): noise drops by 52/taps, the channel passes unchanged
+    as long as its delay spread (plus the timing back-off) stays within ``taps``."""
+    k = np.asarray(nm.USED_CARRIERS, dtype=float)
+    F = np.exp(-2j * np.pi * np.outer(k, np.arange(taps)) / nm.FFT_LEN)
+    return F @ np.linalg.pinv(F)
+
+
+PROJ = _cir_projection()
 
 
 def fft_symbols(x: np.ndarray, body0: int, n: int) -> np.ndarray:
@@ -47,7 +61,7 @@ def fft_symbols(x: np.ndarray, body0: int, n: int) -> np.ndarray:
 class ChannelEstimate:
     H: np.ndarray          # (52,) complex, used carriers
     noise_var: float       # per-carrier complex noise variance (same scale as H)
-    n_obs: int             # known symbols per carrier behind H
+    n_obs: float           # effective known observations per carrier behind H
 
     @property
     def snr_db(self) -> float:
@@ -57,9 +71,9 @@ class ChannelEstimate:
 
 def estimate_ltf(Y_ltf: np.ndarray) -> ChannelEstimate:
     y1, y2 = Y_ltf[0, USED], Y_ltf[1, USED]
-    H = (y1 + y2) / 2 / LTF
+    H = PROJ @ ((y1 + y2) / 2 / LTF)
     nv = float(np.mean(np.abs(y1 - y2) ** 2) / 2)
-    return ChannelEstimate(H, nv, 2)
+    return ChannelEstimate(H, nv, 2 * nm.N_USED / CIR_TAPS)
 
 
 def pilot_phases(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
@@ -78,31 +92,65 @@ def header_soft(Y_hdr: np.ndarray, est: ChannelEstimate) -> tuple[np.ndarray, np
     return soft.reshape(-1), ph
 
 
-def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_phases: np.ndarray,
-           hdr_symbols: np.ndarray) -> ChannelEstimate:
-    """Re-estimate H on all used carriers and the noise from LTF + known header symbols.
-
-    Data carriers use 12 known symbols (2 LTF + 10 header), pilots too (their values are
-    known); the noise comes from the residuals with the degrees of freedom corrected.
-    """
-    nh = len(Y_hdr)
-    Yc = Y_hdr * np.exp(-1j * hdr_phases)[:, None]
+def known_header_grid(hdr_symbols: np.ndarray) -> np.ndarray:
+    """The header's known values on the 52 used carriers, (10, 52): data and pilots."""
+    nh = len(hdr_symbols) // nm.N_DATA
     X = np.zeros((nh, len(USED)), complex)
     X[:, DATA_IN_USED] = hdr_symbols.reshape(nh, nm.N_DATA)
-    pol = nm.pilot_polarity(nh)
-    X[:, PILOT_IN_USED] = PILOT_VALUES[None, :] * pol[:, None]
-    Yall = np.vstack([Y_ltf[:, USED], Yc[:, USED]])
+    X[:, PILOT_IN_USED] = PILOT_VALUES[None, :] * nm.pilot_polarity(nh)[:, None]
+    return X
+
+
+def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray):
+    """Re-estimate H and the noise from LTF + the known header symbols.
+
+    Each header symbol's common phase is measured on all 52 known carriers (13 times less
+    phase noise than the 4 pilots, which would otherwise inflate the noise estimate), then
+    H is refitted from the 12 known symbols per carrier and the noise taken from the residuals
+    with the degrees of freedom corrected. -> (ChannelEstimate, header phases).
+    """
+    X = known_header_grid(hdr_symbols)
+    H0 = estimate_ltf(Y_ltf).H
+    Yu = Y_hdr[:, USED]
+    ph = np.angle(np.sum(Yu * np.conj(H0[None, :] * X), axis=1))
+    Yc = Yu * np.exp(-1j * ph)[:, None]
+    Yall = np.vstack([Y_ltf[:, USED], Yc])
     Xall = np.vstack([LTF[None, :], LTF[None, :], X])
-    H = np.sum(Yall * np.conj(Xall), axis=0) / np.sum(np.abs(Xall) ** 2, axis=0)
+    H = PROJ @ (np.sum(Yall * np.conj(Xall), axis=0) / np.sum(np.abs(Xall) ** 2, axis=0))
     resid = Yall - H[None, :] * Xall
-    n = Yall.shape[0]
-    nv = float(np.mean(np.abs(resid) ** 2) * n / (n - 1))
-    return ChannelEstimate(H, nv, n)
+    n_obs = resid.size
+    n_par = CIR_TAPS + len(ph)           # complex parameters fitted to these observations
+    nv = float(np.mean(np.abs(resid) ** 2) * n_obs / (n_obs - n_par))
+    return ChannelEstimate(H, nv, Yall.shape[0] * nm.N_USED / CIR_TAPS), ph
 
 
-def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int):
-    """-> (symbols (n, 48) complex, error variance (n, 48), phases (n,))."""
+def smooth_phases(ph_hdr: np.ndarray, ph_pay: np.ndarray, window: int = 9) -> np.ndarray:
+    """Payload phases: a weighted line through the header phases (52 carriers each) and the
+    payload's pilot phases (4 each) captures the residual CFO; the pilots' deviation from it,
+    averaged over ``window`` symbols, follows slow phase noise. -> (n_payload,) phases."""
+    nh, npay = len(ph_hdr), len(ph_pay)
+    t = np.arange(nh + npay, dtype=float)
+    raw = np.unwrap(np.concatenate([ph_hdr, ph_pay]))
+    w = np.concatenate([np.full(nh, float(nm.N_USED)), np.full(npay, float(len(PILOT)))])
+    A = np.stack([t, np.ones_like(t)], axis=1) * np.sqrt(w)[:, None]
+    coef, *_ = np.linalg.lstsq(A, raw * np.sqrt(w), rcond=None)
+    line = coef[0] * t[nh:] + coef[1]
+    dev = np.angle(np.exp(1j * (raw[nh:] - line)))
+    k = min(window, npay)
+    kern = np.ones(k)
+    sm = np.convolve(dev, kern, mode="same") / np.convolve(np.ones(npay), kern, mode="same")
+    return line + sm
+
+
+def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
+                     ph_hdr: np.ndarray | None = None):
+    """-> (symbols (n, 48) complex, error variance (n, 48), phases (n,)).
+
+    With the header's phases (``ph_hdr``) the pilot phases are smoothed
+    (:func:`smooth_phases`); without, each symbol uses its own pilots."""
     ph = pilot_phases(Y_pay, est.H, first_symbol)
+    if ph_hdr is not None and len(ph):
+        ph = smooth_phases(ph_hdr, ph)
     Yc = Y_pay[:, DATA] * np.exp(-1j * ph)[:, None]
     Hd = est.H[DATA_IN_USED]
     g2 = np.abs(Hd) ** 2

@@ -22,6 +22,7 @@ from semcom.header import Header, HeaderError, decode_header, encode_header
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = 0.25
 MAX_BUFFER = 1 << 22
+LEAD_IN = 128
 
 
 @dataclass
@@ -50,9 +51,12 @@ class StreamReceiver:
         self.model_id = model_id
         self.log = log or FrameLog()
         self.threshold = threshold
-        self.buf = np.zeros(0, np.complex64)
-        self.base = 0          # absolute index of buf[0]
-        self.search = 0        # absolute index where the detector resumes
+        # A little silence before the first sample, so a burst at sample 0 still has the
+        # samples the sync window looks back on.
+        self.buf = np.zeros(LEAD_IN, np.complex64)
+        self.base = -LEAD_IN   # absolute index of buf[0]
+        self.search = -LEAD_IN  # absolute index where the detector resumes
+        self.pending = None     # a frame whose header decoded, waiting for its payload
 
     # -- buffer ---------------------------------------------------------------------------
     def _rel(self, absolute: int) -> int:
@@ -87,6 +91,12 @@ class StreamReceiver:
 
     # -- one detection attempt -------------------------------------------------------------
     def _step(self):
+        if self.pending is not None:
+            if self.end < self.pending["frame_end"]:
+                return "wait", None
+            frame = self._finish(**self.pending)
+            self.pending = None
+            return "go", frame
         lag, win = nm.STF_PERIOD, sync.WINDOW
         seg = self.buf[self._rel(self.search):]
         if len(seg) < win + lag + sync.MIN_RUN + 64:
@@ -114,7 +124,6 @@ class StreamReceiver:
         fine = sync.fine_cfo(x, body0)
         cfo += fine
         x = sync.rotate(x, fine)
-        self.log.count("detected")
         Y = eq.fft_symbols(x, body0, 2 + nm.HEADER_SYMBOLS)
         est = eq.estimate_ltf(Y[:2])
         soft, ph = eq.header_soft(Y[2:], est)
@@ -123,6 +132,7 @@ class StreamReceiver:
         try:
             header = decode_header(soft)
         except HeaderError as exc:
+            self.log.count("detected")
             self.log.count("crc_fail")
             self.log.event("crc_fail", warn=None, at=start_abs, reason=str(exc),
                            cfo_hz=round(cfo_hz, 1), snr_ltf_db=round(est.snr_db, 2))
@@ -131,27 +141,38 @@ class StreamReceiver:
         n_pay = -(-header.payload_len // nm.N_DATA)
         frame_end = start_abs + (2 + nm.HEADER_SYMBOLS + n_pay) * nm.SYM_LEN
         if self.model_id is not None and header.model_id != self.model_id:
+            self.log.count("detected")
             self.log.count("model_mismatch")
             self.log.event("model_mismatch", at=start_abs, **header.to_dict(),
                            expected=f"{self.model_id:08x}")
             self.search = frame_end
             return "go", None
-        if self.end < frame_end + 8:
-            return "wait", None
-        # whole frame available: CFO-correct it once, continuing the phase of x
-        full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end + 8)], cfo)
-        Yh = eq.fft_symbols(full, body0 + 2 * nm.SYM_LEN, nm.HEADER_SYMBOLS)
+        self.pending = {"lo": lo, "cfo": cfo, "body0": body0, "header": header,
+                        "quality": quality, "frame_end": frame_end}
+        return "go", None
+
+    def _finish(self, lo, cfo, body0, header, quality, frame_end) -> Frame:
+        """Equalise a frame whose samples are all in the buffer."""
+        self.log.count("detected")
+        # the whole frame, CFO-corrected once (same phase reference as the header pass)
+        full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end)], cfo)
         Yl = eq.fft_symbols(full, body0, 2)
-        ph = eq.pilot_phases(Yh, est.H, 0)
-        est = eq.refine(Yl, Yh, ph, encode_header(header))
+        Yh = eq.fft_symbols(full, body0 + 2 * nm.SYM_LEN, nm.HEADER_SYMBOLS)
+        est, ph_hdr = eq.refine(Yl, Yh, encode_header(header))
+        n_pay = -(-header.payload_len // nm.N_DATA)
         Yp = eq.fft_symbols(full, body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN, n_pay)
-        X, err, _ = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS)
+        X, err, _ = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         pay = X.reshape(-1)[:header.payload_len]
         nv = err.reshape(-1)[:header.payload_len]
         frame = Frame(header, interleave.deinterleave(pay), interleave.deinterleave(nv),
                       est.snr_db, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
-                      cfo_hz, start_abs, quality)
+                      cfo * self.samp_rate, lo + body0, quality)
         self.log.count("frames_decoded")
         self.log.event("frame", decision="decoded", **frame.log_fields())
         self.search = frame_end
-        return "go", frame
+        return frame
+
+    def drain(self, n_zeros: int = 2 * nm.SYM_LEN) -> list[Frame]:
+        """At the end of a finite input: pad with silence so a last frame that ends with the
+        data (no trailing guard) is still completed."""
+        return self.push(np.zeros(n_zeros + nm.SYM_LEN, np.complex64))

@@ -12,11 +12,13 @@ consumer: the source waits for ``give_credit()`` calls when ``window`` > 0.
 from __future__ import annotations
 
 import threading
+
 import numpy as np
 import pmt
 from gnuradio import gr
 
 from semcom.images import list_images, load_rgb
+
 
 def image_pdu(name: str, image_id: int, arr: np.ndarray):
     meta = pmt.make_dict()
@@ -79,6 +81,8 @@ class image_source(gr.basic_block):  # noqa: N801
                 image_id += 1
                 self.sent += 1
         self.message_port_pub(pmt.intern("images"), eos_pdu())
+        # a message-only source must say it is done, or the flowgraph never finishes
+        self._post(pmt.intern("system"), pmt.cons(pmt.intern("done"), pmt.from_long(1)))
 
     def start(self):
         self._stop.clear()

@@ -5,8 +5,8 @@ payload, a multiple of 48. Output: complex64 bursts at ``tx_rms`` RMS of full sc
 followed by ``guard`` zero samples, with ``tx_sob``/``tx_eob`` tags for hardware sinks.
 
 Chain: ``ofdm_carrier_allocator_cvc`` (data, pilots, the 4 preamble symbols) ->
-``fft_vcc`` (inverse, shifted) -> ``ofdm_cyclic_prefixer`` -> ``burst_shaper_cc`` (guard) ->
-:class:`sdr_tx.tx_level.tx_level` (scale, clip counter).
+``fft_vcc`` (inverse, shifted) -> ``ofdm_cyclic_prefixer`` -> :class:`sdr_tx.tx_level.tx_level`
+(scale, clip counter, guard, burst tags).
 """
 
 from __future__ import annotations
@@ -33,9 +33,15 @@ class ofdm_modulator(gr.hier_block2):  # noqa: N801
             pilot_symbol_sets(), nm.sync_words(), len_tag_key, True)
         self.ifft = fft.fft_vcc(nm.FFT_LEN, False, (), True, 1)
         self.cp = digital.ofdm_cyclic_prefixer(nm.FFT_LEN, nm.SYM_LEN, 0, len_tag_key)
-        self.shaper = digital.burst_shaper_cc([], 0, int(guard), False, len_tag_key)
-        self.level = tx_level(nm.scale_for_rms(tx_rms))
-        self.connect(self, self.allocator, self.ifft, self.cp, self.shaper, self.level, self)
+        self.level = tx_level(nm.scale_for_rms(tx_rms), int(guard), len_tag_key)
+        # Tagged-stream blocks need a whole burst in their output buffer: size them for the
+        # longest frame (65535 payload symbols: 1370 OFDM symbols, 110k samples).
+        longest = nm.burst_samples(65535) + int(guard)
+        for blk, items in ((self.allocator, longest // nm.SYM_LEN + 1),
+                           (self.ifft, longest // nm.SYM_LEN + 1),
+                           (self.cp, longest)):
+            blk.set_min_output_buffer(items)
+        self.connect(self, self.allocator, self.ifft, self.cp, self.level, self)
 
     @property
     def clipped(self) -> int:

@@ -1,32 +1,86 @@
-"""TX level: scale the burst to its RMS convention and count (and clip) overdriven samples.
+"""TX burst level and guard: scale bursts to the RMS convention, count (and clip) overdriven
+samples, append ``guard`` zero samples after each burst and tag ``tx_sob``/``tx_eob``.
 
-Input/output: complex64 stream. ``out = in * scale``; samples with ``|out| > 1`` (full scale)
-are clipped to magnitude 1 and counted in :attr:`clipped`. ``scale`` is set so a burst has RMS
-``tx_rms`` (:func:`semcom.numerology.scale_for_rms`).
+Input: complex64 tagged stream (``packet_len`` on each burst's first sample, as the cyclic
+prefixer emits it). Output: complex64, bursts scaled by ``scale`` (so a burst has RMS
+``tx_rms``, :func:`semcom.numerology.scale_for_rms`) each followed by its guard. Samples with
+``|out| > 1`` (full scale) are clipped to magnitude 1 and counted in :attr:`clipped`.
+Unlike ``burst_shaper_cc``, the guard after the last burst is emitted as soon as the burst
+ends, so a file or a channel emulator always gets complete final frames.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pmt
 from gnuradio import gr
 
+from semcom.numerology import DEFAULT_GUARD, LEN_TAG
 
-class tx_level(gr.sync_block):  # noqa: N801  (GNU Radio block naming)
-    def __init__(self, scale: float = 1.0):
-        gr.sync_block.__init__(self, name="semcom_tx_level", in_sig=[np.complex64],
-                               out_sig=[np.complex64])
-        self.scale = float(scale)
+
+class tx_level(gr.basic_block):  # noqa: N801
+    def __init__(self, scale: float = 1.0, guard: int = DEFAULT_GUARD,
+                 len_tag_key: str = LEN_TAG):
+        gr.basic_block.__init__(self, name="semcom_tx_level", in_sig=[np.complex64],
+                                out_sig=[np.complex64])
+        self.scale = np.float32(scale)
+        self.guard = int(guard)
+        self.len_key = pmt.intern(len_tag_key)
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        self.remaining = 0       # samples left in the current burst
+        self.owed = 0            # guard zeros still to emit
         self.clipped = 0
         self.total = 0
+        self.bursts = 0
 
-    def work(self, input_items, output_items):
-        x = input_items[0] * np.float32(self.scale)
+    def forecast(self, noutput_items, ninputs):
+        # ask for fewer inputs than outputs, so a burst's last samples come with room for
+        # its guard
+        return [max(1, noutput_items - self.guard)] * ninputs
+
+    def general_work(self, input_items, output_items):
+        inp, out = input_items[0], output_items[0]
+        if self.owed:
+            n = min(self.owed, len(out))
+            out[:n] = 0
+            self.owed -= n
+            self.total += n
+            return n
+        if not len(inp):
+            return 0
+        if self.remaining == 0:
+            start = self.nitems_read(0)
+            tags = self.get_tags_in_range(0, start, start + 1, self.len_key)
+            if not tags:
+                # not at a burst start: pass samples up to the next burst as they are
+                nxt = self.get_tags_in_range(0, start, start + len(inp), self.len_key)
+                n = min(len(out), (nxt[0].offset - start) if nxt else len(inp))
+                out[:n] = inp[:n] * self.scale
+                self.consume(0, n)
+                self.total += n
+                return n
+            self.remaining = pmt.to_long(tags[0].value)
+            self.add_item_tag(0, self.nitems_written(0), pmt.intern("tx_sob"), pmt.PMT_T)
+            self.bursts += 1
+        n = min(len(inp), len(out), self.remaining)
+        x = inp[:n] * self.scale
         mag = np.abs(x)
         over = mag > 1.0
         n_over = int(np.count_nonzero(over))
         if n_over:
             x[over] /= mag[over]
             self.clipped += n_over
-        output_items[0][:] = x
-        self.total += len(x)
-        return len(x)
+        out[:n] = x
+        self.remaining -= n
+        produced = n
+        if self.remaining == 0:
+            self.add_item_tag(0, self.nitems_written(0) + n - 1, pmt.intern("tx_eob"),
+                              pmt.PMT_T)
+            # emit the guard now where it fits: after the last burst there may be no call
+            g = min(self.guard, len(out) - n)
+            out[n:n + g] = 0
+            produced += g
+            self.owed = self.guard - g
+        self.consume(0, n)
+        self.total += produced
+        return produced
