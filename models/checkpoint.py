@@ -104,6 +104,14 @@ def read_checkpoint(path: str | Path) -> dict:
     return blob
 
 
+def peek(name_or_path=None) -> dict:
+    """A checkpoint's metadata (verified, incl. ``model_hash``) without building the model."""
+    path = resolve(name_or_path)
+    blob = read_checkpoint(path)
+    return dict(blob["meta"], arch=blob["arch"], config=blob["config"],
+                model_hash=blob["model_hash"], path=str(path))
+
+
 def load_checkpoint(name_or_path=None, arch: str | None = None, device="cpu"):
     """Load a checkpoint -> (model in eval mode, float32, metadata dict incl. model_hash).
 

@@ -32,6 +32,12 @@ class JSCCCodec:
         model, meta = load_checkpoint(name_or_path)
         return cls(model, meta, threads)
 
+    def clamp_snr(self, snr_db: float) -> float:
+        """SNR given to the networks, limited to the range the model was trained for (a
+        receiver's estimate on a clean file can read 140 dB)."""
+        lo, hi = self.model.snr_range
+        return float(min(max(float(snr_db), lo), hi))
+
     @property
     def model_hash(self) -> str:
         return self.meta.get("model_hash", "")
@@ -49,7 +55,7 @@ class JSCCCodec:
     def encode(self, image: np.ndarray, snr_db: float, keep: int | None = None) -> np.ndarray:
         keep = self.C if keep is None else int(keep)
         x = self._pad(to_tensor(image)[None])
-        z = self.model.encode(x, float(snr_db), keep)
+        z = self.model.encode(x, self.clamp_snr(snr_db), keep)
         return z[0, :keep].numpy().astype(np.complex64)
 
     @torch.inference_mode()
@@ -65,5 +71,5 @@ class JSCCCodec:
         if noise_var is not None:
             nv = torch.ones((1, self.C, h, w))
             nv[0, :keep] = torch.from_numpy(np.asarray(noise_var, dtype=np.float32))
-        out = self.model.decode(full, float(snr_db), keep, nv)
+        out = self.model.decode(full, self.clamp_snr(snr_db), keep, nv)
         return to_uint8(out[0, :, :size[0], :size[1]])

@@ -37,7 +37,8 @@ else
     extra=()
     # The CPU build of torch lies on local disk on these machines; a bare torch from PyPI is CUDA.
     [ -d /opt/wheels ] && extra+=(--find-links /opt/wheels)
-    "$VENV/bin/pip" install -q "${extra[@]}" -e '.[dev]'
+    # compat mode: a .pth to the repository, so packages added later are importable too
+    "$VENV/bin/pip" install -q "${extra[@]}" -e '.[dev]' --config-settings editable_mode=compat
     # No deps: pyadi-iio's pylibiio 1.x would shadow Debian's libiio 0.24 binding.
     "$VENV/bin/pip" install -q --no-deps "pyadi-iio==$PYADI_VERSION"
     "$VENV/bin/python" - <<'PY'

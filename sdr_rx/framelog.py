@@ -2,7 +2,7 @@
 
 Each event is one JSON object per line: ``{"t": wall time, "event": ..., ...}``; events are
 ``frame`` (decoded: header fields, CFO, timing, SNR and noise estimates), ``crc_fail``,
-``model_mismatch``, ``sync_fail`` (preamble-like energy without a valid LTF) and image-level
+``model_mismatch``, ``truncated`` (input ended inside a frame), ``sync_fail`` (preamble-like energy without a valid LTF) and image-level
 ``image`` records written by the decoder. Counters are kept even without a file.
 """
 
@@ -14,8 +14,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-COUNTERS = ("detected", "sync_fail", "crc_fail", "model_mismatch", "frames_decoded",
-            "duplicates", "images_complete", "images_partial")
+COUNTERS = ("detected", "sync_fail", "crc_fail", "model_mismatch", "truncated",
+            "frames_decoded", "duplicates", "images_complete", "images_partial")
 
 
 class FrameLog:

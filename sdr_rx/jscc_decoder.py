@@ -67,12 +67,24 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         from semcom.images import list_images
         return [(p, max_side) for p in list_images(reference)]
 
+    def attach(self, log: FrameLog | None = None, reference="", max_side: int = 0) -> None:
+        """Share the receiver's log (one set of counters) and set the reference images."""
+        if log is not None:
+            self.log = log
+            self.reasm.log = log
+        if reference:
+            self.references = self._references(reference, max_side)
+
     def handle_frame(self, msg):
         try:
             frame = _RxFrame(msg)
         except Exception as exc:  # a malformed PDU is dropped, never crashes the flowgraph
             self.logger.warn(f"dropped malformed frame PDU: {exc}")
             return
+        self.add_frame(frame)
+
+    def add_frame(self, frame) -> None:
+        """Add one decoded frame (a PDU's content or a StreamReceiver Frame)."""
         with self.lock:
             released = self.reasm.add(frame)
         for asm in released:

@@ -172,7 +172,18 @@ class StreamReceiver:
         self.search = frame_end
         return frame
 
-    def drain(self, n_zeros: int = 2 * nm.SYM_LEN) -> list[Frame]:
-        """At the end of a finite input: pad with silence so a last frame that ends with the
-        data (no trailing guard) is still completed."""
-        return self.push(np.zeros(n_zeros + nm.SYM_LEN, np.complex64))
+    def drain(self, max_missing: int = 32) -> list[Frame]:
+        """At the end of a finite input: complete a last frame that lacks at most
+        ``max_missing`` samples (a file cut right after the burst, a resampler's lost tail)
+        with silence; a frame that is shorter is dropped and counted as truncated."""
+        frames = self.push(np.zeros(0, np.complex64))
+        if self.pending is not None:
+            missing = self.pending["frame_end"] - self.end
+            if missing <= max_missing:
+                frames += self.push(np.zeros(max(missing, 0), np.complex64))
+            else:
+                self.log.count("truncated")
+                self.log.event("truncated", at=self.pending["frame_end"], missing=missing,
+                               **self.pending["header"].to_dict())
+                self.pending = None
+        return frames

@@ -1,6 +1,7 @@
 """Framer block: latent-symbol PDUs in, a tagged stream of frames out (for the modulator).
 
-Input port ``symbols``: PDUs from :mod:`sdr_tx.jscc_encoder`. Output: complex64 stream; each
+Input port ``symbols``: PDUs from :mod:`sdr_tx.jscc_encoder` (same ``model``: its hash goes
+into every header). Output: complex64 stream; each
 frame (480 header symbols + interleaved payload, see :class:`sdr_tx.framer.Framer`) starts with
 a ``packet_len`` tag holding its length, and a ``semcom_frame`` tag (dict: image_id, frame_idx,
 frame_count, seq, keep, payload_len) the channel emulator may read and strips. After the
@@ -23,11 +24,14 @@ from semcom.numerology import DEFAULT_FRAME_SYMBOLS, LEN_TAG
 
 
 class jscc_framer(gr.sync_block):  # noqa: N801
-    def __init__(self, model_hash: str, channels: int,
-                 frame_symbols: int = DEFAULT_FRAME_SYMBOLS, len_tag_key: str = LEN_TAG):
+    def __init__(self, model: str = "default", frame_symbols: int = DEFAULT_FRAME_SYMBOLS,
+                 len_tag_key: str = LEN_TAG):
         gr.sync_block.__init__(self, name="semcom_jscc_framer", in_sig=None,
                                out_sig=[np.complex64])
-        self.framer = Framer(model_hash, channels, frame_symbols)
+        from models.checkpoint import peek
+
+        meta = peek(model)
+        self.framer = Framer(meta["model_hash"], meta["C"], frame_symbols)
         self.len_key = pmt.intern(len_tag_key)
         self.frame_key = pmt.intern("semcom_frame")
         self.queue: collections.deque = collections.deque()

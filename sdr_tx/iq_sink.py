@@ -1,7 +1,7 @@
 """IQ sink, pluggable: ``kind`` is ``zmq`` (PUSH socket that connects to, or with
 ``connect=False`` binds, ``address``; back-pressure, never drops), ``file`` (cf32:
-interleaved little-endian float32 I/Q at ``address`` = path), or ``null``. Input: complex64 stream. Hardware sinks (UHD, PlutoSDR) slot
-in here with the same ``kind`` option.
+interleaved little-endian float32 I/Q at ``address`` = path), or ``null``. Input: complex64
+stream. Hardware sinks (UHD, PlutoSDR) slot in here with the same ``kind`` option.
 """
 
 from __future__ import annotations

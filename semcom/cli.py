@@ -17,6 +17,9 @@ SUBCOMMANDS = {
     "train": "models.train",
     "eval": "models.evaluate",
     "models": "models.catalog",
+    "flowgraphs": "flowgraphs.tools",
+    "tx": "sdr_tx.app",
+    "rx": "sdr_rx.app",
 }
 
 

@@ -79,12 +79,16 @@ def run_flowgraph(monkeypatch):
             raise
 
     def set_msg_handler(self, port, handler):
+        # the gateway finds a handler by its name on the block: register the wrapper so
         def wrapped(msg):
             try:
                 return handler(msg)
             except BaseException as exc:
                 recorder.record(exc)
                 raise
+        name = f"_watchdog_{handler.__name__}"
+        wrapped.__name__ = name
+        object.__setattr__(self, name, wrapped)
         return orig_set_handler(self, port, wrapped)
 
     monkeypatch.setattr(gateway.gateway_block, "handle_general_work", handle_general_work)

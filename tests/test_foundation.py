@@ -133,3 +133,26 @@ def test_usrp_is_found():
     if usrps.detail == "none attached":
         pytest.skip("no USRP attached")
     assert usrps.ok
+
+
+class _MsgBoom(gr.basic_block):
+    def __init__(self):
+        gr.basic_block.__init__(self, "msg_boom", None, None)
+        import pmt
+        self.message_port_register_in(pmt.intern("in"))
+        self.set_msg_handler(pmt.intern("in"), self.handle)
+
+    def handle(self, msg):
+        raise RuntimeError("boom in a message handler")
+
+
+def test_watchdog_catches_message_handler_exceptions(run_flowgraph):
+    import pmt
+    from conftest import FlowgraphError
+
+    tb = gr.top_block()
+    strobe = blocks.message_strobe(pmt.intern("hi"), 10)
+    boom = _MsgBoom()
+    tb.msg_connect(strobe, "strobe", boom, "in")
+    with pytest.raises(FlowgraphError, match="boom in a message handler"):
+        run_flowgraph(tb, timeout=10)

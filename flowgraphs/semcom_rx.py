@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+
+#
+# SPDX-License-Identifier: GPL-3.0
+#
+# GNU Radio Python Flow Graph
+# Title: semcom RX
+# Author: semcom
+# Description: IQ source -> OFDM receiver -> JSCC decoder (images, metrics, frame log)
+# GNU Radio version: 3.10.5.1
+
+import signal
+import sys
+from argparse import ArgumentParser
+
+from gnuradio import eng_notation, gr
+from gnuradio.eng_arg import eng_float
+
+from sdr_rx.iq_source import iq_source
+from sdr_rx.jscc_decoder import jscc_decoder
+from sdr_rx.ofdm_receiver import ofdm_receiver
+
+
+class semcom_rx(gr.top_block):
+
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6):
+        gr.top_block.__init__(self, "semcom RX", catch_exceptions=True)
+
+        ##################################################
+        # Parameters
+        ##################################################
+        self.source_kind = source_kind
+        self.source_address = source_address
+        self.model = model
+        self.model_id = model_id
+        self.out_dir = out_dir
+        self.reference = reference
+        self.log_path = log_path
+        self.samp_rate = samp_rate
+
+        ##################################################
+        # Blocks
+        ##################################################
+
+        self.source = iq_source(source_kind, source_address, False, False)
+        self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
+
+
+        ##################################################
+        # Connections
+        ##################################################
+        self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
+        self.connect((self.source, 0), (self.receiver, 0))
+
+
+    def get_source_kind(self):
+        return self.source_kind
+
+    def set_source_kind(self, source_kind):
+        self.source_kind = source_kind
+
+    def get_source_address(self):
+        return self.source_address
+
+    def set_source_address(self, source_address):
+        self.source_address = source_address
+
+    def get_model(self):
+        return self.model
+
+    def set_model(self, model):
+        self.model = model
+
+    def get_model_id(self):
+        return self.model_id
+
+    def set_model_id(self, model_id):
+        self.model_id = model_id
+
+    def get_out_dir(self):
+        return self.out_dir
+
+    def set_out_dir(self, out_dir):
+        self.out_dir = out_dir
+
+    def get_reference(self):
+        return self.reference
+
+    def set_reference(self, reference):
+        self.reference = reference
+
+    def get_log_path(self):
+        return self.log_path
+
+    def set_log_path(self, log_path):
+        self.log_path = log_path
+
+    def get_samp_rate(self):
+        return self.samp_rate
+
+    def set_samp_rate(self, samp_rate):
+        self.samp_rate = samp_rate
+
+
+
+def argument_parser():
+    description = 'IQ source -> OFDM receiver -> JSCC decoder (images, metrics, frame log)'
+    parser = ArgumentParser(description=description)
+    parser.add_argument(
+        "--source-kind", dest="source_kind", type=str, default='zmq',
+        help="Set IQ source kind [default=%(default)r]")
+    parser.add_argument(
+        "--source-address", dest="source_address", type=str, default='tcp://127.0.0.1:5556',
+        help="Set IQ source address or path [default=%(default)r]")
+    parser.add_argument(
+        "--model", dest="model", type=str, default='default',
+        help="Set Model [default=%(default)r]")
+    parser.add_argument(
+        "--model-id", dest="model_id", type=str, default='',
+        help="Set Model id to accept (hex) [default=%(default)r]")
+    parser.add_argument(
+        "--out-dir", dest="out_dir", type=str, default='',
+        help="Set Image folder [default=%(default)r]")
+    parser.add_argument(
+        "--reference", dest="reference", type=str, default='',
+        help="Set Original images [default=%(default)r]")
+    parser.add_argument(
+        "--log-path", dest="log_path", type=str, default='',
+        help="Set Frame log [default=%(default)r]")
+    parser.add_argument(
+        "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(1e6),
+        help="Set Sample rate [default=%(default)r]")
+    return parser
+
+
+def main(top_block_cls=semcom_rx, options=None):
+    if options is None:
+        options = argument_parser().parse_args()
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate)
+
+    def sig_handler(sig=None, frame=None):
+        tb.stop()
+        tb.wait()
+
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, sig_handler)
+    signal.signal(signal.SIGTERM, sig_handler)
+
+    tb.start()
+
+    tb.wait()
+
+
+if __name__ == '__main__':
+    main()
