@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# -*- coding: utf-8 -*-
 
 #
 # SPDX-License-Identifier: GPL-3.0
@@ -9,16 +10,19 @@
 # Description: IQ source -> OFDM receiver -> JSCC decoder (images, metrics, frame log)
 # GNU Radio version: 3.10.5.1
 
-import signal
+from gnuradio import gr
+from gnuradio.filter import firdes
+from gnuradio.fft import window
 import sys
+import signal
 from argparse import ArgumentParser
-
-from gnuradio import eng_notation, gr
-from gnuradio.eng_arg import eng_float
-
+from gnuradio.eng_arg import eng_float, intx
+from gnuradio import eng_notation
 from sdr_rx.iq_source import iq_source
 from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.ofdm_receiver import ofdm_receiver
+
+
 
 
 class semcom_rx(gr.top_block):
@@ -129,7 +133,7 @@ def argument_parser():
         "--log-path", dest="log_path", type=str, default='',
         help="Set Frame log [default=%(default)r]")
     parser.add_argument(
-        "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(1e6),
+        "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     return parser
 

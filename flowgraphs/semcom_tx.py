@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# -*- coding: utf-8 -*-
 
 #
 # SPDX-License-Identifier: GPL-3.0
@@ -9,18 +10,21 @@
 # Description: Images -> JSCC encoder -> framer -> OFDM modulator -> IQ sink
 # GNU Radio version: 3.10.5.1
 
-import signal
+from gnuradio import gr
+from gnuradio.filter import firdes
+from gnuradio.fft import window
 import sys
+import signal
 from argparse import ArgumentParser
-
-from gnuradio import eng_notation, gr
 from gnuradio.eng_arg import eng_float, intx
-
+from gnuradio import eng_notation
 from sdr_tx.framer_block import jscc_framer
 from sdr_tx.image_source import image_source
 from sdr_tx.iq_sink import iq_sink
 from sdr_tx.jscc_encoder import jscc_encoder
 from sdr_tx.ofdm_modulator import ofdm_modulator
+
+
 
 
 class semcom_tx(gr.top_block):
@@ -155,7 +159,7 @@ def argument_parser():
         "--model", dest="model", type=str, default='default',
         help="Set Model [default=%(default)r]")
     parser.add_argument(
-        "--snr-db", dest="snr_db", type=eng_float, default=eng_notation.num_to_str(10.0),
+        "--snr-db", dest="snr_db", type=eng_float, default=eng_notation.num_to_str(float(10.0)),
         help="Set SNR told to the encoder (dB) [default=%(default)r]")
     parser.add_argument(
         "--keep", dest="keep", type=intx, default=0,
@@ -164,7 +168,7 @@ def argument_parser():
         "--frame-symbols", dest="frame_symbols", type=intx, default=1920,
         help="Set JSCC symbols per frame [default=%(default)r]")
     parser.add_argument(
-        "--tx-rms", dest="tx_rms", type=eng_float, default=eng_notation.num_to_str(0.25),
+        "--tx-rms", dest="tx_rms", type=eng_float, default=eng_notation.num_to_str(float(0.25)),
         help="Set Burst RMS [default=%(default)r]")
     parser.add_argument(
         "--guard", dest="guard", type=intx, default=400,
@@ -185,7 +189,7 @@ def argument_parser():
         "--images-in-flight", dest="images_in_flight", type=intx, default=0,
         help="Set Images in flight (0 unbounded) [default=%(default)r]")
     parser.add_argument(
-        "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(1e6),
+        "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     return parser
 

@@ -2,13 +2,15 @@
 
 Each event is one JSON object per line: ``{"t": wall time, "event": ..., ...}``; events are
 ``frame`` (decoded: header fields, CFO, timing, SNR and noise estimates), ``crc_fail``,
-``model_mismatch``, ``truncated`` (input ended inside a frame), ``sync_fail`` (preamble-like energy without a valid LTF) and image-level
+``model_mismatch``, ``truncated`` (input ended inside a frame), ``sync_fail``
+(preamble-like energy without a valid LTF) and image-level
 ``image`` records written by the decoder. Counters are kept even without a file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import Counter
@@ -18,11 +20,21 @@ COUNTERS = ("detected", "sync_fail", "crc_fail", "model_mismatch", "truncated",
             "frames_decoded", "duplicates", "images_complete", "images_partial")
 
 
+DROP_REASONS = {
+    "sync_fail": "preamble-like energy without a valid long training field",
+    "crc_fail": "header CRC failed",
+    "model_mismatch": "frame from another model (header model id differs)",
+    "truncated": "input ended inside a frame",
+}
+_log = logging.getLogger("semcom.rx")
+
+
 class FrameLog:
     def __init__(self, path: str | Path | None = None, logger=None):
         self.counts: Counter = Counter({k: 0 for k in COUNTERS})
         self._lock = threading.Lock()
         self._fh = None
+        self._warned: set[str] = set()
         self.logger = logger
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -32,13 +44,20 @@ class FrameLog:
         with self._lock:
             self.counts[key] += n
 
-    def event(self, event: str, warn: str | None = None, **fields) -> None:
+    def event(self, event: str, **fields) -> None:
         rec = {"t": round(time.time(), 6), "event": event, **fields}
+        first = False
         with self._lock:
             if self._fh:
                 self._fh.write(json.dumps(rec, default=_jsonable) + "\n")
-        if warn and self.logger is not None:
-            self.logger.warn(warn)
+            if event in DROP_REASONS and event not in self._warned:
+                self._warned.add(event)
+                first = True
+        if first:
+            # one clear line per cause; the rest are counted (summary) and in the JSON log
+            msg = f"dropping frames: {DROP_REASONS[event]} (first at {fields.get('at', '?')}; " \
+                  f"later ones are counted)"
+            (self.logger.warn if self.logger is not None else _log.warning)(msg)
 
     def summary(self) -> dict:
         with self._lock:

@@ -134,7 +134,7 @@ class StreamReceiver:
         except HeaderError as exc:
             self.log.count("detected")
             self.log.count("crc_fail")
-            self.log.event("crc_fail", warn=None, at=start_abs, reason=str(exc),
+            self.log.event("crc_fail", at=start_abs, reason=str(exc),
                            cfo_hz=round(cfo_hz, 1), snr_ltf_db=round(est.snr_db, 2))
             self.search = a + nm.SYM_LEN
             return "go", None
