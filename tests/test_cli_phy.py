@@ -117,3 +117,21 @@ def test_zmq_sink_to_source_round_trip(run_flowgraph, connect_sink):
         rx.stop()
         rx.wait()
     np.testing.assert_array_equal(np.asarray(snk.data(), np.complex64), x)
+
+
+def test_qt_gui_rx_runs_offscreen(tmp_path):
+    import os
+
+    model = tiny_checkpoint(tmp_path / "model.pt")
+    images = make_images(tmp_path / "imgs", n=1, size=(64, 64))
+    iq = tmp_path / "tx.cf32"
+    assert _semcom("tx", "--images", str(images), "--model", str(model), "--file",
+                   str(iq)).returncode == 0
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    p = subprocess.run([sys.executable, str(REPO / "tests" / "gui_smoke.py"), str(iq),
+                        str(model), str(tmp_path / "gui"), "4"], capture_output=True,
+                       text=True, timeout=120, env=env, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-2000:]
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    assert res["decoded"] >= 1 and res["shown"] >= 1
+    assert "est. SNR" in res["caption"]
