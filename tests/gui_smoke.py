@@ -1,6 +1,7 @@
 """Run the generated Qt RX GUI offscreen for a few seconds on a cf32 file (used by a test).
 
-argv: IQ file, model, out dir, seconds[, screenshot.png]. Prints JSON: images decoded, images shown."""
+argv: IQ file, model, out dir, seconds[, screenshot.png].
+Prints JSON: images decoded, images shown."""
 
 import json
 import sys
