@@ -28,7 +28,7 @@ from sdr_rx.ofdm_receiver import ofdm_receiver
 class semcom_rx(gr.top_block):
 
     def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6):
-        gr.top_block.__init__(self, "semcom RX", catch_exceptions=True)
+        gr.top_block.__init__(self, "semcom RX", catch_exceptions=False)
 
         ##################################################
         # Parameters

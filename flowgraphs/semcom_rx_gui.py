@@ -47,7 +47,7 @@ from gnuradio import qtgui
 class semcom_rx_gui(gr.top_block, Qt.QWidget):
 
     def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6):
-        gr.top_block.__init__(self, "semcom RX (GUI)", catch_exceptions=True)
+        gr.top_block.__init__(self, "semcom RX (GUI)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI)")
         qtgui.util.check_set_qss()

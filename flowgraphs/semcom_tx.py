@@ -30,7 +30,7 @@ from sdr_tx.ofdm_modulator import ofdm_modulator
 class semcom_tx(gr.top_block):
 
     def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, sink_kind='zmq', sink_address='tcp://127.0.0.1:5555', repeat=1, max_side=0, images_in_flight=0, samp_rate=1e6):
-        gr.top_block.__init__(self, "semcom TX", catch_exceptions=True)
+        gr.top_block.__init__(self, "semcom TX", catch_exceptions=False)
 
         ##################################################
         # Parameters

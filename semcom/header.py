@@ -140,32 +140,52 @@ def conv_encode(bits: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.uint8)
 
 
-# Viterbi helpers: for next state ns, predecessors p0/p1 and the input bit that led there.
+# Viterbi, two trellis steps per iteration (radix 4). For a state ns after inputs b1 then b2
+# the four predecessors two steps back are ((ns & 15) << 2) | x, x = 0..3, and
+# b1 = bit 4 of ns, b2 = bit 5. _EXP4[ns, x] holds the 4 coded bits (+-1) of those two steps.
 _NS = np.arange(64)
-_PRED = np.stack([(_NS << 1) & 63, ((_NS << 1) & 63) | 1], axis=1)
-_BIT = _NS >> 5
-_EXP = np.stack([1.0 - 2.0 * _OUT[_PRED[:, i], _BIT] for i in (0, 1)], axis=1)  # (64, 2, 2)
+_PRED4 = ((_NS & 15) << 2)[:, None] | np.arange(4)[None, :]
+_B1, _B2 = (_NS >> 4) & 1, (_NS >> 5) & 1
+
+
+def _exp4() -> np.ndarray:
+    e = np.zeros((64, 4, 4))
+    for ns in range(64):
+        for x in range(4):
+            s0 = _PRED4[ns, x]
+            s1 = _NEXT[s0, _B1[ns]]
+            bits = list(_OUT[s0, _B1[ns]]) + list(_OUT[s1, _B2[ns]])
+            e[ns, x] = 1.0 - 2.0 * np.array(bits)
+    return e
+
+
+_EXP4 = _exp4()
 
 
 def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
     """Soft-decision Viterbi: ``soft`` are BPSK observations (+ for bit 0) of the coded bits,
     scaled by reliability; returns ``n_info`` decoded bits (the zero tail is dropped)."""
     steps = len(soft) // 2
+    if steps % 2:
+        raise ValueError("radix-4 Viterbi needs an even number of trellis steps")
+    pairs = steps // 2
+    quads = np.asarray(soft[:4 * pairs], dtype=np.float64).reshape(pairs, 4)
+    bm_all = np.einsum("nxk,tk->tnx", _EXP4, quads)          # (pairs, 64, 4)
     pm = np.full(64, -1e18)
     pm[0] = 0.0
-    decisions = np.zeros((steps, 64), np.uint8)
-    pairs = soft[:2 * steps].reshape(steps, 2)
-    for t in range(steps):
-        bm = _EXP @ pairs[t]                              # (64, 2) branch metrics
-        cand = pm[_PRED] + bm
-        choice = cand[:, 1] > cand[:, 0]
-        decisions[t] = choice
-        pm = np.where(choice, cand[:, 1], cand[:, 0])
-    state, bits = 0, np.zeros(steps, np.uint8)
-    for t in range(steps - 1, -1, -1):
-        bits[t] = _BIT[state]
-        state = _PRED[state, decisions[t, state]]
-    return bits[:n_info]
+    decisions = np.empty((pairs, 64), np.int64)
+    rows = np.arange(64)
+    for t in range(pairs):
+        cand = pm[_PRED4] + bm_all[t]
+        best = cand.argmax(axis=1)
+        decisions[t] = best
+        pm = cand[rows, best]
+    state, bits = 0, []
+    for t in range(pairs - 1, -1, -1):
+        bits.append(_B2[state])
+        bits.append(_B1[state])
+        state = _PRED4[state, decisions[t, state]]
+    return np.array(bits[::-1], dtype=np.uint8)[:n_info]
 
 
 def encode_header(h: Header) -> np.ndarray:
