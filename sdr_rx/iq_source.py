@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from gnuradio import blocks, gr
 
-from sdr_rx.zmq_iq_source import zmq_iq_source
+from semcom.zmq_source import zmq_iq_source
 
 KINDS = ("zmq", "file")
 

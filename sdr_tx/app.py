@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--max-side", type=int, default=256, help="shrink larger images (0: keep)")
     p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--log", default="", help="write per-image records here (JSON lines)")
 
 
 def run(args) -> int:
@@ -48,6 +49,15 @@ def run(args) -> int:
         tb.stop()
         tb.wait()
     mod, fr = tb.modulator, tb.framer
+    if args.log:
+        import json
+        frames = fr.frames_per_image
+        with open(args.log, "w") as f:
+            for rec in tb.encoder.sent:
+                f.write(json.dumps({**rec, "frames": frames.get(rec["image_id"] & 0xFFFF, 0)})
+                        + "\n")
+            f.write(json.dumps({"samples": mod.total, "clipped": mod.clipped,
+                                "model_hash": tb.encoder.model_hash}) + "\n")
     print(f"tx: {fr.images_sent} images, {fr.frames_sent} frames, {mod.total} samples "
           f"({mod.total / args.samp_rate:.2f} s of air time), {mod.clipped} clipped, "
           f"model {tb.encoder.model_hash}, {time.monotonic() - t0:.2f} s")

@@ -40,6 +40,7 @@ class jscc_framer(gr.sync_block):  # noqa: N801
         self.current = None     # (vector, position)
         self.frames_sent = 0
         self.images_sent = 0
+        self.frames_per_image: dict[int, int] = {}
         self.on_frame = None
         self.message_port_register_in(pmt.intern("symbols"))
         self.set_msg_handler(pmt.intern("symbols"), self.handle_symbols)
@@ -60,6 +61,8 @@ class jscc_framer(gr.sync_block):  # noqa: N801
         with self.cv:
             self.queue.extend(frames)
             self.images_sent += 1
+            if frames:
+                self.frames_per_image[frames[0][0].image_id] = len(frames)
             self.cv.notify_all()
 
     def work(self, input_items, output_items):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gnuradio import blocks, gr
 
-from sdr_tx.zmq_iq_sink import zmq_iq_sink
+from semcom.zmq_sink import zmq_iq_sink
 
 KINDS = ("zmq", "file", "null")
 

@@ -38,6 +38,7 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         self.set_msg_handler(pmt.intern("images"), self.handle_image)
         self.set_msg_handler(pmt.intern("control"), self.handle_control)
         self.encode_ms: list[float] = []
+        self.sent: list[dict] = []      # one record per encoded image (for run logs)
 
     @property
     def model_hash(self) -> str:
@@ -62,9 +63,13 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
             return
         h, w = meta_get(meta, "height"), meta_get(meta, "width")
         arr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8).reshape(h, w, 3)
+        t_start = time.time()
         t0 = time.perf_counter()
         z = self.codec.encode(arr, self.snr_db, self.keep)
         self.encode_ms.append(1e3 * (time.perf_counter() - t0))
+        self.sent.append({"image_id": meta_get(meta, "image_id"), "name": meta_get(meta, "name"),
+                          "keep": self.keep, "symbols": int(z.size), "tx_snr_db": self.snr_db,
+                          "t_encode_start": t_start, "encode_ms": self.encode_ms[-1]})
         out = meta
         for k, v in (("keep", pmt.from_long(self.keep)),
                      ("lat_h", pmt.from_long(z.shape[1])), ("lat_w", pmt.from_long(z.shape[2])),

@@ -19,6 +19,8 @@ SUBCOMMANDS = {
     "models": "models.catalog",
     "flowgraphs": "flowgraphs.tools",
     "tx": "sdr_tx.app",
+    "channel": "flowgraphs.channel_app",
+    "loopback": "semcom.loopback",
     "rx": "sdr_rx.app",
 }
 

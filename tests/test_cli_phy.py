@@ -71,7 +71,7 @@ def test_rx_refuses_frames_of_another_model(tmp_path):
 
 
 def test_zmq_source_drops_foreign_messages_and_never_ends(run_flowgraph):
-    from sdr_rx.zmq_iq_source import zmq_iq_source
+    from semcom.zmq_source import zmq_iq_source
 
     addr = "tcp://127.0.0.1:45871"
     tb = gr.top_block()
@@ -95,8 +95,8 @@ def test_zmq_source_drops_foreign_messages_and_never_ends(run_flowgraph):
 
 @pytest.mark.parametrize("connect_sink", [True])
 def test_zmq_sink_to_source_round_trip(run_flowgraph, connect_sink):
-    from sdr_rx.zmq_iq_source import zmq_iq_source
-    from sdr_tx.zmq_iq_sink import zmq_iq_sink
+    from semcom.zmq_sink import zmq_iq_sink
+    from semcom.zmq_source import zmq_iq_source
 
     addr = "tcp://127.0.0.1:45872"
     x = (np.random.default_rng(0).standard_normal(20000) * (1 + 1j)).astype(np.complex64)

@@ -3,7 +3,8 @@
 Binds ``address`` by default (``connect=True`` connects instead) and accepts IQ from whoever
 connects. A message whose size is not a whole number of complex64 items is dropped and counted
 (gr-zeromq's own source would throw and end the flowgraph). It never ends on its own: stop the
-flowgraph (or put a ``head`` after it).
+flowgraph. With ``fill=True`` it outputs zeros while nothing arrives (a channel emulator in
+real time: the air never stops; put a throttle after it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ ITEM = np.dtype(np.complex64).itemsize
 
 class zmq_iq_source(gr.sync_block):  # noqa: N801
     def __init__(self, address: str = "tcp://127.0.0.1:5556", connect: bool = False,
-                 hwm: int = 64, timeout_ms: int = 100):
+                 hwm: int = 64, timeout_ms: int = 100, fill: bool = False):
         gr.sync_block.__init__(self, name="semcom_zmq_iq_source", in_sig=None,
                                out_sig=[np.complex64])
         self.ctx = zmq.Context.instance()
@@ -30,10 +31,12 @@ class zmq_iq_source(gr.sync_block):  # noqa: N801
         self.pending = np.zeros(0, np.complex64)
         self.received = 0
         self.bad_messages = 0
+        self.fill = bool(fill)
 
     def work(self, input_items, output_items):
         out = output_items[0]
-        if not len(self.pending) and self.sock.poll(self.timeout_ms, zmq.POLLIN):
+        timeout = 1 if self.fill else self.timeout_ms
+        if not len(self.pending) and self.sock.poll(timeout, zmq.POLLIN):
             chunks = []
             while True:
                 try:
@@ -51,6 +54,10 @@ class zmq_iq_source(gr.sync_block):  # noqa: N801
             if chunks:
                 self.pending = np.concatenate(chunks)
         n = min(len(out), len(self.pending))
+        if not n and self.fill:
+            n = min(len(out), 1024)
+            out[:n] = 0
+            return n
         if n:
             out[:n] = self.pending[:n]
             self.pending = self.pending[n:]

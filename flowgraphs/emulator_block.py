@@ -1,0 +1,106 @@
+"""Channel emulator block: complex64 IQ in, impaired complex64 IQ out (rate may differ with a
+sample-rate offset; a burst is held back until its header is complete).
+
+Wraps :class:`flowgraphs.emulator_core.ChannelCore`. Strips every tag. Runtime control: a ZMQ
+REP socket on ``control`` (JSON requests ``{"get": true}`` or ``{"set": {...}}``; changes apply
+at the next burst start and the reply says which burst). The true SNR of each frame is written
+to ``truth_path`` (JSON lines) and published on a PUB socket at ``truth_pub`` when set; both
+are for reports and calibration only, never for the RX's processing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import zmq
+from gnuradio import gr
+
+from flowgraphs.emulator_core import ChannelCore, Settings, make_schedule
+
+
+class channel_emulator(gr.basic_block):  # noqa: N801
+    def __init__(self, settings_json: str = "{}", seed: int = 0, samp_rate: float = 1e6,
+                 tx_rms: float = 0.25, schedule: str = "", control: str = "",
+                 truth_path: str = "", truth_pub: str = ""):
+        gr.basic_block.__init__(self, name="semcom_channel_emulator", in_sig=[np.complex64],
+                                out_sig=[np.complex64])
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        settings = Settings()
+        settings.update(json.loads(settings_json or "{}"))
+        sched = None
+        if schedule:
+            kind, _, spec = schedule.partition(":")
+            sched = make_schedule(kind, spec, seed)
+        self.truth_fh = open(truth_path, "a", buffering=1) if truth_path else None
+        if truth_path:
+            Path(truth_path).parent.mkdir(parents=True, exist_ok=True)
+        self.ctx = zmq.Context.instance()
+        self.pub = None
+        if truth_pub:
+            self.pub = self.ctx.socket(zmq.PUB)
+            self.pub.bind(truth_pub)
+        self.core = ChannelCore(settings, seed, samp_rate, tx_rms, sched, self._on_burst)
+        self.out_buf = np.zeros(0, np.complex64)
+        self.control_addr = control
+        self._stop = threading.Event()
+        self._thread = None
+        self.set_output_multiple(1)
+
+    def _on_burst(self, rec):
+        line = json.dumps({k: v for k, v in asdict(rec).items() if k != "extra"})
+        if self.truth_fh:
+            self.truth_fh.write(line + "\n")
+        if self.pub is not None:
+            self.pub.send_string(line)
+
+    def _serve(self):
+        sock = self.ctx.socket(zmq.REP)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.bind(self.control_addr)
+        while not self._stop.is_set():
+            if not sock.poll(100):
+                continue
+            try:
+                req = json.loads(sock.recv())
+                if "set" in req:
+                    burst = self.core.request(req["set"])
+                    reply = {"ok": True, "applies_at_burst": burst}
+                else:
+                    reply = {"ok": True, "state": self.core.snapshot()}
+            except Exception as exc:  # a bad request gets an error reply, never a crash
+                reply = {"ok": False, "error": str(exc)}
+            sock.send_string(json.dumps(reply))
+        sock.close(0)
+
+    def start(self):
+        if self.control_addr:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._serve, daemon=True)
+            self._thread.start()
+        return gr.basic_block.start(self)
+
+    def stop(self):
+        self._stop.set()
+        if self.truth_fh:
+            self.truth_fh.flush()
+        return gr.basic_block.stop(self)
+
+    def forecast(self, noutput_items, ninputs):
+        # with output still queued, run without new input so the tail is never stranded
+        return [0 if len(self.out_buf) else 1] * ninputs
+
+    def general_work(self, input_items, output_items):
+        inp, out = input_items[0], output_items[0]
+        if len(inp):
+            y = self.core.process(inp.copy())
+            self.consume(0, len(inp))
+            if len(y):
+                self.out_buf = np.concatenate([self.out_buf, y]) if len(self.out_buf) else y
+        n = min(len(out), len(self.out_buf))
+        out[:n] = self.out_buf[:n]
+        self.out_buf = self.out_buf[n:]
+        return n

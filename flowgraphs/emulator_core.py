@@ -1,0 +1,415 @@
+"""The channel emulator's signal processing: deterministic, seeded impairments on IQ blocks.
+
+:class:`ChannelCore` takes complex64 IQ in any chunking and returns the impaired IQ. Every
+random process is keyed by the seed and the *absolute* sample index (noise in fixed blocks of
+``NOISE_BLOCK`` samples, fading by sum of sinusoids in absolute time), so the same seed, input
+and schedule give bit-identical output however the stream is cut into chunks.
+
+Order: multipath (static or Rayleigh/Rician-faded taps, Doppler) -> sample-rate / timing offset
+(windowed-sinc resampling) -> carrier offset and phase noise -> IQ imbalance -> DC offset ->
+PA clipping -> AWGN. The noise level follows the product's SNR convention for a TX at
+``tx_rms`` (:func:`semcom.numerology.noise_voltage_for_snr`).
+
+SNR changes (schedule or runtime control) take effect at the start of a burst (the TX's bursts
+are separated by zero guards, so starts are found exactly in the clean input), so each frame
+meets one SNR; each burst's header is read from the clean input to know its image and frame
+(for image- and frame-indexed traces) and the true SNR is recorded per frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from semcom import numerology as nm
+from semcom.header import HeaderError, decode_header
+from semcom.profiles import PROFILES, profile_powers
+
+NOISE_BLOCK = 4096
+QUIET = 32          # zero samples that separate bursts in the TX's output
+SINC_HALF = 4       # windowed-sinc interpolation: 8 taps
+HEADER_SPAN = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS) * nm.SYM_LEN
+
+
+@dataclass
+class Settings:
+    snr_db: float | None = None        # None: no noise
+    cfo_hz: float = 0.0
+    sro_ppm: float = 0.0
+    timing_offset: float = 0.0         # samples (fractional allowed)
+    multipath: str = ""                # "" or a profile name
+    fading: str = ""                   # "", "rayleigh" or "rician"
+    doppler_hz: float = 0.0
+    rician_k: float = 4.0
+    phase_noise_deg: float = 0.0       # random-walk std per sample (degrees)
+    iq_gain_db: float = 0.0
+    iq_phase_deg: float = 0.0
+    dc_offset: float = 0.0             # fraction of tx_rms, on I and Q
+    clip: float = 0.0                  # PA clip level (fraction of full scale), 0: off
+
+    def update(self, changes: dict) -> None:
+        for k, v in changes.items():
+            if k not in self.__dataclass_fields__:
+                raise KeyError(f"unknown impairment {k!r}; known: {', '.join(asdict(self))}")
+            if k == "multipath" and v and v not in PROFILES:
+                raise KeyError(f"unknown multipath profile {v!r}; known: {', '.join(PROFILES)}")
+            if k == "fading" and v not in ("", "rayleigh", "rician"):
+                raise KeyError("fading must be '', 'rayleigh' or 'rician'")
+            if k == "snr_db":
+                v = None if v is None else float(v)
+            elif k in ("multipath", "fading"):
+                v = str(v or "")
+            else:
+                v = float(v)
+            setattr(self, k, v)
+
+
+# -- SNR schedules -----------------------------------------------------------------------------
+class Schedule:
+    """SNR over time. ``at(burst, image_id, frame_idx, t)`` -> SNR (dB) or None (keep)."""
+
+    def at(self, burst: int, image_id: int | None, frame_idx: int | None, t: float):
+        return None
+
+
+class Steps(Schedule):
+    """``"T0:S0,T1:S1,..."``: SNR S_i from time T_i seconds on."""
+
+    def __init__(self, spec: str):
+        self.points = sorted((float(a), float(b)) for a, b in
+                             (p.split(":") for p in spec.split(",") if p))
+
+    def at(self, burst, image_id, frame_idx, t):
+        cur = None
+        for t0, s in self.points:
+            if t >= t0:
+                cur = s
+        return cur
+
+
+class Ramp(Schedule):
+    """``"FROM,TO,SECONDS"``: linear in time, then holds TO."""
+
+    def __init__(self, spec: str):
+        self.a, self.b, self.T = (float(v) for v in spec.split(","))
+
+    def at(self, burst, image_id, frame_idx, t):
+        return self.a + (self.b - self.a) * min(1.0, t / self.T)
+
+
+class RandomWalk(Schedule):
+    """``"LO,HI,STEP"``: per image, a seeded random walk between LO and HI dB."""
+
+    def __init__(self, spec: str, seed: int):
+        self.lo, self.hi, self.step = (float(v) for v in spec.split(","))
+        self.seed = seed
+        self.values: list[float] = []
+
+    def value(self, i: int) -> float:
+        while len(self.values) <= i:
+            j = len(self.values)
+            if j == 0:
+                nxt = (self.lo + self.hi) / 2
+            else:
+                step = np.random.default_rng([self.seed, 77, j]).normal(0, self.step)
+                nxt = self.values[-1] + step
+                if not self.lo <= nxt <= self.hi:      # reflect at the bounds
+                    nxt = self.values[-1] - step
+            self.values.append(float(np.clip(nxt, self.lo, self.hi)))
+        return self.values[i]
+
+    def at(self, burst, image_id, frame_idx, t):
+        return None if image_id is None else self.value(image_id)
+
+
+class Trace(Schedule):
+    """CSV with a header row: ``snr_db`` and one of ``image``, ``frame`` or ``time_s``.
+    Rows are looked up by that index; a trace that runs out wraps around."""
+
+    def __init__(self, path: str | Path):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "snr_db" not in rows[0]:
+            raise ValueError(f"{path}: needs a header row with snr_db")
+        keys = [k for k in ("image", "frame", "time_s") if k in rows[0]]
+        if len(keys) != 1:
+            raise ValueError(f"{path}: needs exactly one of the columns image, frame, time_s")
+        self.key = keys[0]
+        self.index = np.array([float(r[self.key]) for r in rows])
+        self.snr = np.array([float(r["snr_db"]) for r in rows])
+
+    def at(self, burst, image_id, frame_idx, t):
+        if self.key == "image":
+            return None if image_id is None else float(self.snr[image_id % len(self.snr)])
+        if self.key == "frame":
+            return float(self.snr[burst % len(self.snr)])
+        span = self.index[-1] + (self.index[-1] - self.index[-2] if len(self.index) > 1 else 1)
+        tt = t % span
+        return float(self.snr[max(0, np.searchsorted(self.index, tt, side="right") - 1)])
+
+
+def make_schedule(kind: str, spec: str, seed: int) -> Schedule:
+    return {"steps": lambda: Steps(spec), "ramp": lambda: Ramp(spec),
+            "walk": lambda: RandomWalk(spec, seed), "trace": lambda: Trace(spec)}[kind]()
+
+
+# -- the core ----------------------------------------------------------------------------------
+def _lanczos(frac: np.ndarray) -> np.ndarray:
+    """(N,) fractional offsets -> (N, 8) interpolation weights."""
+    k = np.arange(-SINC_HALF + 1, SINC_HALF + 1)[None, :] - frac[:, None]
+    w = np.sinc(k) * np.sinc(k / SINC_HALF)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class BurstRecord:
+    burst: int
+    start: int
+    snr_db: float | None
+    image_id: int | None = None
+    frame_idx: int | None = None
+    seq: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class ChannelCore:
+    def __init__(self, settings: Settings | None = None, seed: int = 0,
+                 samp_rate: float = 1e6, tx_rms: float = nm.DEFAULT_TX_RMS,
+                 schedule: Schedule | None = None, on_burst=None):
+        self.s = settings or Settings()
+        self.seed = int(seed)
+        self.fs = float(samp_rate)
+        self.tx_rms = float(tx_rms)
+        self.schedule = schedule
+        self.on_burst = on_burst
+        self.lock = threading.Lock()
+        self.pending: dict = {}         # runtime changes, applied at the next burst start
+        self.n_in = 0                   # absolute input index of the next input sample
+        self.n_out = 0                  # absolute output index of the next output sample
+        self.zeros_run = QUIET          # zero samples seen just before n_in
+        self.burst = -1
+        self.snr_now = self.s.snr_db
+        self.bursts: list[BurstRecord] = []
+        self.fir_hist = np.zeros(0, np.complex64)
+        self.rs_buf = np.zeros(0, np.complex64)   # resampler input, abs index rs_base
+        self.rs_base = -SINC_HALF
+        self.phase_noise = 0.0
+        self.hold = np.zeros(0, np.complex64)     # a burst start whose header is incomplete
+
+    # -- control ------------------------------------------------------------------------------
+    def request(self, changes: dict) -> int:
+        """Queue changes; they apply at the next burst start. -> that burst's number."""
+        Settings().update(changes)    # validate now, raise on a bad key
+        with self.lock:
+            self.pending.update(changes)
+            return self.burst + 1
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {**asdict(self.s), "snr_now_db": self.snr_now, "burst": self.burst,
+                    "samples_in": self.n_in, "samples_out": self.n_out,
+                    "time_domain_snr_db": (None if self.snr_now is None else
+                                           nm.time_domain_snr_db(self.snr_now))}
+
+    # -- processing ---------------------------------------------------------------------------
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """Impair the next input samples; returns the output produced so far. A burst whose
+        header is not complete yet is held back until it is (its SNR may depend on it)."""
+        buf = np.concatenate([self.hold, np.asarray(x, dtype=np.complex64)])
+        starts = self._starts(buf, self.zeros_run)
+        cut = len(buf)
+        if starts and len(buf) - starts[-1] < HEADER_SPAN:
+            cut = starts[-1]
+        self.hold = buf[cut:]
+        return self._process(buf[:cut])
+
+    @staticmethod
+    def _starts(x: np.ndarray, zeros_before: int) -> list[int]:
+        """Burst starts: nonzero samples preceded by at least QUIET zeros."""
+        idx = np.flatnonzero(np.abs(x) > 0)
+        if not idx.size:
+            return []
+        prev = np.concatenate([[-1 - zeros_before], idx[:-1]])
+        return idx[(idx - prev - 1) >= QUIET].tolist()
+
+    def _process(self, x: np.ndarray) -> np.ndarray:
+        if not len(x):
+            return x
+        segments = self._segments(x)       # [(start, end, snr)] in this chunk's coordinates
+        y = x
+        if self.s.multipath:
+            y = self._multipath(y)
+        n0 = self.n_out
+        if self.s.sro_ppm or self.s.timing_offset:
+            y = self._resample(y)
+        self.n_in += len(x)
+        if not len(y):
+            return y
+        n = np.arange(n0, n0 + len(y))
+        if self.s.cfo_hz or self.s.phase_noise_deg:
+            ph = 2 * np.pi * self.s.cfo_hz / self.fs * n
+            if self.s.phase_noise_deg:
+                steps = self._noise(n0, len(y), real=True) * np.deg2rad(self.s.phase_noise_deg)
+                walk = self.phase_noise + np.cumsum(steps)
+                self.phase_noise = float(walk[-1])
+                ph = ph + walk
+            y = y * np.exp(1j * ph)
+        if self.s.iq_gain_db or self.s.iq_phase_deg:
+            g = 10 ** (self.s.iq_gain_db / 20)
+            phi = np.deg2rad(self.s.iq_phase_deg)
+            i, q = y.real, y.imag
+            y = i + 1j * g * (q * np.cos(phi) + i * np.sin(phi))
+        if self.s.dc_offset:
+            y = y + self.s.dc_offset * self.tx_rms * (1 + 1j)
+        if self.s.clip:
+            mag = np.abs(y)
+            over = mag > self.s.clip
+            y = np.where(over, y * self.s.clip / np.maximum(mag, 1e-30), y)
+        y = np.asarray(y, dtype=np.complex64)
+        # AWGN with the SNR of each segment (segments follow the input's burst starts)
+        sigma = np.zeros(len(y), np.float32)
+        scale = len(y) / len(x)
+        for a, b, snr in segments:
+            if snr is not None:
+                sigma[int(a * scale):int(b * scale) if b < len(x) else len(y)] = \
+                    nm.noise_voltage_for_snr(snr, self.tx_rms)
+        if sigma.any():
+            y = y + (self._noise(n0, len(y)) * sigma).astype(np.complex64)
+        self.n_out = n0 + len(y)
+        return y.astype(np.complex64)
+
+    def _noise(self, n0: int, count: int, real: bool = False) -> np.ndarray:
+        """Unit-variance complex (or real) Gaussian noise for absolute samples n0..n0+count,
+        generated in fixed blocks keyed by (seed, block) so chunking does not matter."""
+        b0, b1 = n0 // NOISE_BLOCK, (n0 + count - 1) // NOISE_BLOCK
+        parts = []
+        for b in range(b0, b1 + 1):
+            rng = np.random.default_rng([self.seed, 1 if real else 0, b])
+            if real:
+                parts.append(rng.standard_normal(NOISE_BLOCK))
+            else:
+                parts.append((rng.standard_normal(NOISE_BLOCK) +
+                              1j * rng.standard_normal(NOISE_BLOCK)) / np.sqrt(2))
+        blk = np.concatenate(parts)
+        off = n0 - b0 * NOISE_BLOCK
+        return blk[off:off + count]
+
+    def _segments(self, x: np.ndarray):
+        """Find burst starts in the clean input; apply pending changes and the schedule there.
+        -> [(start, end, snr_db)] covering x."""
+        starts = self._starts(x, self.zeros_run)
+        idx = np.flatnonzero(np.abs(x) > 0)
+        self.zeros_run = (len(x) - 1 - int(idx[-1])) if idx.size else self.zeros_run + len(x)
+        segs, cur, a = [], self.snr_now, 0
+        for st in starts:
+            if st > a:
+                segs.append((a, st, cur))
+            cur = self._new_burst(self.n_in + st, x[st:])
+            a = st
+        segs.append((a, len(x), cur))
+        return segs
+
+    def _new_burst(self, start: int, head: np.ndarray):
+        with self.lock:
+            if self.pending:
+                self.s.update(self.pending)
+                self.pending = {}
+                self.snr_now = self.s.snr_db
+            self.burst += 1
+        rec = BurstRecord(self.burst, start, None)
+        hdr = self._read_header(head)
+        if hdr is not None:
+            rec.image_id, rec.frame_idx, rec.seq = hdr.image_id, hdr.frame_idx, hdr.seq
+        if self.schedule is not None:
+            t = start / self.fs
+            v = self.schedule.at(self.burst, rec.image_id, rec.frame_idx, t)
+            if v is not None:
+                with self.lock:
+                    self.snr_now = v
+                    self.s.snr_db = v
+        rec.snr_db = self.snr_now
+        self.bursts.append(rec)
+        if self.on_burst:
+            self.on_burst(rec)
+        return self.snr_now
+
+    @staticmethod
+    def _read_header(head: np.ndarray):
+        """Decode the header of a clean burst whose first sample is head[0]."""
+        if len(head) < HEADER_SPAN:
+            return None
+        from semcom.numerology import shifted_index
+        body = lambda j: head[j * nm.SYM_LEN + nm.CP_LEN:(j + 1) * nm.SYM_LEN]  # noqa: E731
+        ltf = np.fft.fftshift(np.fft.fft(body(2)))
+        used = np.array([shifted_index(k) for k in nm.USED_CARRIERS])
+        data = np.array([shifted_index(k) for k in nm.DATA_CARRIERS])
+        H = np.zeros(nm.FFT_LEN, complex)
+        H[used] = ltf[used] / nm.ltf_freq()
+        soft = []
+        for j in range(nm.N_SYNC_SYMBOLS, nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS):
+            Y = np.fft.fftshift(np.fft.fft(body(j)))
+            soft.append(np.real(Y[data] / H[data]))
+        try:
+            return decode_header(np.concatenate(soft))
+        except HeaderError:
+            return None
+
+    def _multipath(self, x: np.ndarray) -> np.ndarray:
+        delays, powers = profile_powers(self.s.multipath)
+        L = int(delays.max()) + 1
+        hist = self.fir_hist if len(self.fir_hist) == L - 1 else np.zeros(L - 1, np.complex64)
+        xx = np.concatenate([hist, x])
+        n = np.arange(self.n_in, self.n_in + len(x))
+        rng = np.random.default_rng([self.seed, 5])
+        y = np.zeros(len(x), np.complex128)
+        for i, (d, p) in enumerate(zip(delays, powers, strict=True)):
+            g = self._tap_gain(i, n, rng) * np.sqrt(p)
+            y += g * xx[L - 1 - d:L - 1 - d + len(x)]
+        self.fir_hist = xx[len(xx) - (L - 1):] if L > 1 else np.zeros(0, np.complex64)
+        return y.astype(np.complex64)
+
+    def _tap_gain(self, i: int, n: np.ndarray, rng) -> np.ndarray | complex:
+        """Static taps: a fixed seeded complex gain per tap. Faded taps: sum of 16 sinusoids
+        with Doppler ``doppler_hz`` in absolute time (Rayleigh, or Rician with K)."""
+        r = np.random.default_rng([self.seed, 11, i])
+        if not self.s.fading:
+            return complex(r.standard_normal() + 1j * r.standard_normal()) / np.sqrt(2) \
+                if i else 1.0
+        M = 16
+        alpha = r.uniform(0, 2 * np.pi, M)
+        phi = r.uniform(0, 2 * np.pi, M)
+        t = n / self.fs
+        w = 2 * np.pi * self.s.doppler_hz * np.cos(alpha)
+        g = np.exp(1j * (np.outer(t, w) + phi)).sum(axis=1) / np.sqrt(M)
+        if self.s.fading == "rician" and i == 0:
+            K = self.s.rician_k
+            g = np.sqrt(K / (K + 1)) + np.sqrt(1 / (K + 1)) * g
+        return g
+
+    def _resample(self, x: np.ndarray) -> np.ndarray:
+        """Output sample k reads the input at k * (1 + sro) - timing_offset."""
+        self.rs_buf = np.concatenate([self.rs_buf, x])
+        ratio = 1.0 + self.s.sro_ppm * 1e-6
+        last_avail = self.rs_base + len(self.rs_buf) - SINC_HALF - 1
+        k_end = int(np.floor((last_avail + self.s.timing_offset) / ratio))
+        if k_end < self.n_out:
+            return np.zeros(0, np.complex64)
+        k = np.arange(self.n_out, k_end + 1)
+        pos = k * ratio - self.s.timing_offset
+        base = np.floor(pos).astype(np.int64)
+        frac = pos - base
+        w = _lanczos(frac)
+        idx = base[:, None] + np.arange(-SINC_HALF + 1, SINC_HALF + 1)[None, :] - self.rs_base
+        valid = (idx >= 0) & (idx < len(self.rs_buf))
+        vals = np.where(valid, self.rs_buf[np.clip(idx, 0, len(self.rs_buf) - 1)], 0)
+        y = (vals * w).sum(axis=1).astype(np.complex64)
+        keep_from = int(base[-1]) - SINC_HALF - self.rs_base
+        if keep_from > 0:
+            self.rs_buf = self.rs_buf[keep_from:]
+            self.rs_base += keep_from
+        self.n_out = int(k[-1]) + 1
+        return y

@@ -1,0 +1,304 @@
+"""``semcom loopback``: TX -> channel emulator -> RX as three processes on this machine.
+
+The hardware-free main job. Prepares the images (default: the built-in held-out photos,
+shrunk to ``--max-side``), starts ``semcom rx`` (binds its IQ input), ``semcom channel``
+(binds the TX's input, connects to the RX) and ``semcom tx`` on free localhost ports, prints a
+line per received image, and writes to ``--out``: ``originals/``, ``rx/`` (received images),
+``frames.jsonl`` (the RX's per-frame log joined with the emulator's true SNR), ``report.png``
+and ``summary.json``. Ctrl-C or the end stops all three; files are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from semcom import numerology as nm
+from semcom.snr import CONVENTION
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
+    from PIL import Image
+
+    from semcom.images import list_images, load_rgb
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if images:
+        sources = [(p.stem, load_rgb(p, max_side)) for p in list_images(images)]
+    else:
+        from models.data import load_split
+        sources = []
+        for im in load_split("heldout"):
+            img = Image.fromarray(im.array)
+            if max_side:
+                img.thumbnail((max_side, max_side), Image.LANCZOS)
+            sources.append((im.name.replace(":", "_").replace(".jpg", ""), np.asarray(img)))
+    for i, (name, arr) in enumerate(sources):
+        path = out / f"{i:03d}_{name}.png"
+        Image.fromarray(arr).save(path)
+        written.append(path)
+    if not written:
+        raise SystemExit(f"loopback: no images in {images}")
+    return written
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass          # a line cut by a kill: skip it
+    return out
+
+
+def versions() -> dict:
+    import torch
+
+    v = {"python": sys.version.split()[0], "numpy": np.__version__, "torch": torch.__version__}
+    try:
+        from gnuradio import gr
+        v["gnuradio"] = gr.version()
+    except ImportError:
+        pass
+    from semcom import __version__
+    v["semcom"] = __version__
+    return v
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from flowgraphs.channel_app import add_impairment_arguments
+
+    p.add_argument("--images", default="", help="image folder (default: held-out photos)")
+    p.add_argument("--max-side", type=int, default=256)
+    p.add_argument("--keep", type=int, default=0, help="latent channels sent (0: all)")
+    p.add_argument("--tx-snr", type=float, default=10.0, help="SNR the encoder is told (dB)")
+    p.add_argument("--model", default="default")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="out/loopback")
+    p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
+    p.add_argument("--realtime", action="store_true")
+    p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")
+    add_impairment_arguments(p)
+    p.set_defaults(snr=15.0)
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+
+    t0 = time.monotonic()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    originals = prepare_images(args.images, out / "originals", args.max_side)
+    n = len(originals)
+    p_ch, p_rx, p_ctl = free_port(), free_port(), free_port()
+    rx_in, ch_in, ctl = (f"tcp://127.0.0.1:{p}" for p in (p_rx, p_ch, p_ctl))
+    py = [sys.executable, "-m", "semcom"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    truth_path = out / "truth.jsonl"
+    tx_log = out / "tx.jsonl"
+    for f in (truth_path, tx_log, out / "rx" / "frames.jsonl"):
+        if f.exists():
+            f.unlink()
+    ch_args = []
+    for k, v in vars(args).items():
+        flag = "--" + k.replace("_", "-")
+        if k in ("snr", "cfo_hz", "sro_ppm", "timing_offset", "multipath", "fading",
+                 "doppler_hz", "rician_k", "phase_noise_deg", "iq_gain_db", "iq_phase_deg",
+                 "dc_offset", "clip", "snr_steps", "snr_ramp", "snr_walk", "snr_trace") and \
+                v not in (None, ""):
+            ch_args += [flag, str(v)]
+    procs = {}
+    repo_root = str(Path(__file__).resolve().parents[1])
+    popen = dict(env=env, cwd=repo_root, start_new_session=True)
+    procs["rx"] = subprocess.Popen(
+        py + ["rx", "--iq-in", rx_in, "--model", args.model, "--out", str(out / "rx"),
+              "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
+              "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)],
+        stdout=subprocess.PIPE, stderr=open(out / "rx.err", "w"), text=True, **popen)
+    procs["channel"] = subprocess.Popen(
+        py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
+              str(args.seed), "--samp-rate", str(args.samp_rate), "--truth", str(truth_path)]
+        + (["--realtime"] if args.realtime else []) + ch_args,
+        stdout=open(out / "channel.out", "w"), stderr=subprocess.STDOUT, **popen)
+    time.sleep(0.5)
+    procs["tx"] = subprocess.Popen(
+        py + ["tx", "--images", str(out / "originals"), "--iq-out", ch_in, "--model",
+              args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
+              "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
+              str(args.samp_rate), "--log", str(tx_log)],
+        stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
+
+    def stop_all(sig=signal.SIGTERM):
+        for proc in procs.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 10
+        for proc in procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    interrupted = False
+    bar = tqdm(total=n, desc="loopback", unit="img", file=sys.stderr, leave=False)
+    try:
+        deadline = time.monotonic() + args.timeout
+        for line in procs["rx"].stdout:
+            if line.startswith("rx: image"):
+                bar.update(1)
+                tqdm.write(line.rstrip())
+            if time.monotonic() > deadline:
+                print("loopback: time-out", file=sys.stderr)
+                break
+        procs["rx"].wait(timeout=30)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("loopback: interrupted, stopping TX, channel and RX", file=sys.stderr)
+    finally:
+        bar.close()
+        stop_all(signal.SIGINT if interrupted else signal.SIGTERM)
+    summary = build_summary(args, out, originals, truth_path, tx_log, time.monotonic() - t0)
+    _atomic_write(out / "summary.json", json.dumps(summary, indent=1))
+    try:
+        report(summary, out)
+    except Exception as exc:  # a report failure must not lose the summary
+        print(f"loopback: report.png not written: {exc}", file=sys.stderr)
+    print(f"loopback: {len(summary['images'])} images, mean PSNR {summary['mean_psnr_db']:.2f} dB"
+          f", SSIM {summary['mean_ssim']:.3f}, frames {summary['frames_received']}/"
+          f"{summary['frames_sent']}, {summary['total_symbols']} JSCC symbols, "
+          f"{summary['total_samples']} samples, {summary['wall_s']:.1f} s; wrote {out}")
+    return 130 if interrupted else 0
+
+
+def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
+    rx_sum = json.loads((out / "rx" / "summary.json").read_text()) \
+        if (out / "rx" / "summary.json").exists() else {"counters": {}, "images": []}
+    truth = _read_jsonl(truth_path)
+    tx = _read_jsonl(tx_log)
+    tx_images = {r["image_id"]: r for r in tx if "image_id" in r}
+    tx_total = next((r for r in tx if "samples" in r), {})
+    true_by_frame = {(t.get("image_id"), t.get("frame_idx")): t.get("snr_db") for t in truth}
+    frames = [r for r in _read_jsonl(out / "rx" / "frames.jsonl") if r.get("event") == "frame"]
+    joined = [dict(r, true_snr_db=true_by_frame.get((r["image_id"], r["frame_idx"])))
+              for r in frames]
+    _atomic_write(out / "frames.jsonl", "".join(json.dumps(r) + "\n" for r in joined))
+    images = []
+    for rec in rx_sum["images"]:
+        i = rec["image_id"]
+        t = [v for (img, _), v in true_by_frame.items() if img == i and v is not None]
+        txr = tx_images.get(i, {})
+        images.append({
+            "name": originals[i].stem if i < len(originals) else str(i),
+            "true_snr_db": float(10 * np.log10(np.mean(10 ** (np.array(t) / 10)))) if t
+            else None,
+            "est_snr_db": rec["est_snr_db"], "keep": rec["keep"], "symbols": rec["symbols"],
+            "frames_sent": txr.get("frames", rec["frame_count"]),
+            "frames_received": rec["frames_received"], "psnr_db": rec.get("psnr_db"),
+            "ssim": rec.get("ssim"), "partial": rec["partial"],
+            "latency_ms": (round(1e3 * (rec["t_decoded"] - txr["t_encode_start"]), 1)
+                           if "t_encode_start" in txr else None),
+            "file": rec.get("file")})
+    c = rx_sum["counters"]
+    ps = [im["psnr_db"] for im in images if im["psnr_db"] is not None]
+    ss = [im["ssim"] for im in images if im["ssim"] is not None]
+    from models.checkpoint import peek
+    return {
+        "images": images,
+        "mean_psnr_db": float(np.mean(ps)) if ps else float("nan"),
+        "mean_ssim": float(np.mean(ss)) if ss else float("nan"),
+        "total_symbols": int(sum(t.get("symbols", 0) for t in tx_images.values())),
+        "total_samples": int(tx_total.get("samples", 0)),
+        "frames_sent": int(sum(t.get("frames", 0) for t in tx_images.values())),
+        "frames_received": int(c.get("frames_decoded", 0)),
+        "crc_failures": int(c.get("crc_fail", 0)),
+        "counters": c,
+        "wall_s": round(wall, 2),
+        "manifest": {
+            "model_hash": peek(args.model)["model_hash"], "seed": args.seed,
+            "samp_rate": args.samp_rate, "snr_convention": CONVENTION,
+            "channel": {k: v for k, v in vars(args).items() if k in (
+                "snr", "snr_steps", "snr_ramp", "snr_walk", "snr_trace", "cfo_hz", "multipath",
+                "fading", "doppler_hz") and v not in (None, "")},
+            "tx_snr_db": args.tx_snr, "keep": args.keep or "all",
+            "numerology": {"fft": nm.FFT_LEN, "cp": nm.CP_LEN, "data_carriers": nm.N_DATA,
+                           "pilots": list(nm.PILOT_CARRIERS), "header_symbols":
+                           nm.HEADER_SYMBOLS, "frame_symbols": args.frame_symbols,
+                           "guard": nm.DEFAULT_GUARD, "tx_rms": nm.DEFAULT_TX_RMS},
+            "versions": versions()},
+    }
+
+
+def report(summary: dict, out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    ims = summary["images"]
+    k = max(1, len(ims))
+    fig = plt.figure(figsize=(2.6 * k, 7.5))
+    origs = sorted((out / "originals").glob("*.png"))
+    for j, im in enumerate(ims):
+        ax = fig.add_subplot(3, k, j + 1)
+        if j < len(origs):
+            ax.imshow(Image.open(origs[j]))
+        ax.set_title(im["name"][:22], fontsize=7)
+        ax.axis("off")
+        ax = fig.add_subplot(3, k, k + j + 1)
+        if im.get("file") and Path(im["file"]).exists():
+            ax.imshow(Image.open(im["file"]))
+        ps = f"{im['psnr_db']:.1f} dB" if im["psnr_db"] is not None else "?"
+        ax.set_title(f"received {ps}{' partial' if im['partial'] else ''}", fontsize=7)
+        ax.axis("off")
+    ax = fig.add_subplot(3, 1, 3)
+    x = np.arange(len(ims))
+    ax.plot(x, [im["true_snr_db"] for im in ims], "o-", label="true SNR (dB)")
+    ax.plot(x, [im["est_snr_db"] for im in ims], "x--", label="estimated SNR (dB)")
+    ax.plot(x, [im["psnr_db"] for im in ims], "s-", label="PSNR (dB)")
+    ax.plot(x, [im["keep"] for im in ims], "d:", label="keep (channels)")
+    ax.set_xlabel("image")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    tmp = out / "report.tmp.png"
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(out / "report.png")
+
+
+def add_parser(sub, name: str) -> None:
+    p = sub.add_parser(name, help="TX -> channel emulator -> RX on this machine (3 processes)",
+                       description=__doc__.split("\n\n")[0])
+    add_arguments(p)
+    p.set_defaults(func=run)
