@@ -138,7 +138,7 @@ def load_folder(folder: str | Path) -> list[NamedImage]:
 
 def to_tensor(arr: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, 3) -> float (3, H, W) in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float() / 255.0
+    return torch.from_numpy(np.array(arr, dtype=np.uint8)).permute(2, 0, 1).float() / 255.0
 
 
 def to_uint8(t: torch.Tensor) -> np.ndarray:

@@ -142,6 +142,24 @@ def smooth_phases(ph_hdr: np.ndarray, ph_pay: np.ndarray, window: int = 9) -> np
     return line + sm
 
 
+def pilot_presence(Y_pay: np.ndarray, H: np.ndarray, first_symbol: int,
+                   window: int = 4) -> float:
+    """Smallest windowed pilot correlation over the payload: per OFDM symbol
+    ``|sum Y_p conj(r_p)|^2 / (sum |Y_p|^2 sum |r_p|^2)`` (about s/(1+s) with the frame's signal
+    there, 1/4 on noise or on another burst), averaged over ``window`` symbols. A burst cut
+    short (a transmitter or channel restarted mid-frame) shows as a low value."""
+    if not len(Y_pay):
+        return 1.0
+    pol = nm.pilot_polarity(first_symbol + len(Y_pay))[first_symbol:]
+    ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
+    Yp = Y_pay[:, PILOT]
+    num = np.abs(np.sum(Yp * np.conj(ref), axis=1)) ** 2
+    den = np.sum(np.abs(Yp) ** 2, axis=1) * np.sum(np.abs(ref) ** 2, axis=1)
+    rho = num / np.maximum(den, 1e-30)
+    k = min(window, len(rho))
+    return float(np.min(np.convolve(rho, np.ones(k) / k, mode="valid")))
+
+
 def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
                      ph_hdr: np.ndarray | None = None):
     """-> (symbols (n, 48) complex, error variance (n, 48), phases (n,)).

@@ -24,7 +24,7 @@ DROP_REASONS = {
     "sync_fail": "preamble-like energy without a valid long training field",
     "crc_fail": "header CRC failed",
     "model_mismatch": "frame from another model (header model id differs)",
-    "truncated": "input ended inside a frame",
+    "truncated": "frame cut short (input ended, or its signal vanished mid-frame)",
 }
 _log = logging.getLogger("semcom.rx")
 

@@ -23,6 +23,7 @@ HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF 
 MIN_LTF_QUALITY = 0.25
 MAX_BUFFER = 1 << 22
 LEAD_IN = 128
+MIN_PILOT_PRESENCE = 0.4
 
 
 @dataclass
@@ -94,6 +95,7 @@ class StreamReceiver:
         if self.pending is not None:
             if self.end < self.pending["frame_end"]:
                 return "wait", None
+            self.log.count("detected")
             frame = self._finish(**self.pending)
             self.pending = None
             return "go", frame
@@ -151,9 +153,8 @@ class StreamReceiver:
                         "quality": quality, "frame_end": frame_end}
         return "go", None
 
-    def _finish(self, lo, cfo, body0, header, quality, frame_end) -> Frame:
+    def _finish(self, lo, cfo, body0, header, quality, frame_end) -> Frame | None:
         """Equalise a frame whose samples are all in the buffer."""
-        self.log.count("detected")
         # the whole frame, CFO-corrected once (same phase reference as the header pass)
         full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end)], cfo)
         Yl = eq.fft_symbols(full, body0, 2)
@@ -161,6 +162,13 @@ class StreamReceiver:
         est, ph_hdr = eq.refine(Yl, Yh, encode_header(header))
         n_pay = -(-header.payload_len // nm.N_DATA)
         Yp = eq.fft_symbols(full, body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN, n_pay)
+        presence = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS)
+        if presence < MIN_PILOT_PRESENCE:
+            self.log.count("truncated")
+            self.log.event("truncated", at=lo + body0, reason="payload pilots missing",
+                           pilot_presence=round(presence, 3), **header.to_dict())
+            self.search = lo + body0 + nm.SYM_LEN
+            return None
         X, err, _ = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         pay = X.reshape(-1)[:header.payload_len]
         nv = err.reshape(-1)[:header.payload_len]
