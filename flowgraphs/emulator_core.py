@@ -32,6 +32,7 @@ from semcom.profiles import PROFILES, profile_powers
 NOISE_BLOCK = 4096
 QUIET = 32          # zero samples that separate bursts in the TX's output
 SINC_HALF = 4       # windowed-sinc interpolation: 8 taps
+FADE_STEP = 32      # fading gains computed every 32 samples, interpolated in between
 HEADER_SPAN = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS) * nm.SYM_LEN
 
 
@@ -349,6 +350,8 @@ class ChannelCore:
         data = np.array([shifted_index(k) for k in nm.DATA_CARRIERS])
         H = np.zeros(nm.FFT_LEN, complex)
         H[used] = ltf[used] / nm.ltf_freq()
+        if np.any(np.abs(H[used]) < 1e-9):
+            return None       # not one of our bursts
         soft = []
         for j in range(nm.N_SYNC_SYMBOLS, nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS):
             Y = np.fft.fftshift(np.fft.fft(body(j)))
@@ -382,9 +385,12 @@ class ChannelCore:
         M = 16
         alpha = r.uniform(0, 2 * np.pi, M)
         phi = r.uniform(0, 2 * np.pi, M)
-        t = n / self.fs
         w = 2 * np.pi * self.s.doppler_hz * np.cos(alpha)
-        g = np.exp(1j * (np.outer(t, w) + phi)).sum(axis=1) / np.sqrt(M)
+        # the gain changes slowly (Doppler << fs): evaluate it every FADE_STEP samples of
+        # absolute time and interpolate linearly in between (deterministic, cheap)
+        grid = np.arange(n[0] - n[0] % FADE_STEP, n[-1] + FADE_STEP + 1, FADE_STEP)
+        gg = np.exp(1j * (np.outer(grid / self.fs, w) + phi)).sum(axis=1) / np.sqrt(M)
+        g = np.interp(n, grid, gg.real) + 1j * np.interp(n, grid, gg.imag)
         if self.s.fading == "rician" and i == 0:
             K = self.s.rician_k
             g = np.sqrt(K / (K + 1)) + np.sqrt(1 / (K + 1)) * g
