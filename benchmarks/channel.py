@@ -89,9 +89,10 @@ def loopback(model: str) -> None:
                             capture_output=True, text=True)
         sim = json.loads((Path(tmp) / "e.json").read_text())["results"][0]["mean_psnr_db"] \
             if ev.returncode == 0 else float("nan")
+    gap = s["mean_psnr_db"] - sim
     print(f"loopback at 15 dB (--tx-snr 15), {len(s['images'])} held-out photos: PSNR "
-          f"{s['mean_psnr_db']:.2f} dB vs semcom eval {sim:.2f} dB ({s['mean_psnr_db'] - sim:+.2f});"
-          f" frames {s['frames_received']}/{s['frames_sent']}")
+          f"{s['mean_psnr_db']:.2f} dB vs semcom eval {sim:.2f} dB ({gap:+.2f}); "
+          f"frames {s['frames_received']}/{s['frames_sent']}")
     print(f"  as fast as possible: {len(s['images']) / s['wall_s']:.2f} images/s, "
           f"{s['total_samples'] / s['wall_s'] / 1e6:.3f} MS/s over the run's {s['wall_s']:.1f} s "
           f"(incl. process start-up; {wall:.1f} s with set-up)")
