@@ -11,8 +11,9 @@ help:  ## list targets
 setup:  ## install Debian packages, the venv and Python packages (idempotent)
 	@bash scripts/setup.sh
 
-demo: setup  ## set up, then run the main job
+demo: setup  ## set up, then run the hardware-free loopback (TX -> channel emulator -> RX)
 	$(VENV)/bin/semcom doctor
+	$(VENV)/bin/semcom loopback --out out/loopback
 
 test: setup  ## set up, then lint and run the test suite
 	$(VENV)/bin/ruff check .

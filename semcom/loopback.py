@@ -113,6 +113,11 @@ def run(args) -> int:
 
 
     t0 = time.monotonic()
+    # the three processes run from the repository: make the user's relative paths absolute
+    if Path(args.model).is_file():
+        args.model = str(Path(args.model).resolve())
+    if args.snr_trace:
+        args.snr_trace = str(Path(args.snr_trace).resolve())
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     originals = prepare_images(args.images, out / "originals", args.max_side)

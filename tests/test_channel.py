@@ -255,3 +255,52 @@ def test_channel_killed_and_restarted_mid_run(small_run, tmp_path):
     for parity in (0, 1):                                # the 2 images alternate
         ps = [im["psnr_db"] for im in complete if im["image_id"] % 2 == parity]
         assert max(ps) - min(ps) < 0.5                   # no corrupted frame got in
+
+
+@pytest.mark.slow
+def test_rx_killed_and_restarted_mid_run(small_run, tmp_path):
+    d, model, images = small_run
+    ports = [45920 + i for i in range(3)]
+    rx_in, ch_in = f"tcp://127.0.0.1:{ports[0]}", f"tcp://127.0.0.1:{ports[1]}"
+    base = [sys.executable, "-m", "semcom"]
+
+    def rx(out):
+        return subprocess.Popen(base + ["rx", "--iq-in", rx_in, "--model", str(model), "--out",
+                                        str(out), "--reference", str(images), "--max-side", "0",
+                                        "--idle-timeout", "6"],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True)
+    rx1 = rx(tmp_path / "rx1")
+    ch = subprocess.Popen(base + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control",
+                                  f"tcp://127.0.0.1:{ports[2]}", "--snr", "20", "--realtime"],
+                          cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    tx = subprocess.Popen(base + ["tx", "--images", str(images), "--model", str(model),
+                                  "--iq-out", ch_in, "--repeat", "30", "--max-side", "0",
+                                  "--frame-symbols", "480"],
+                          cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rx2 = None
+    try:
+        n = 0
+        for line in rx1.stdout:
+            n += line.startswith("rx: image")
+            if n == 4:
+                os.kill(rx1.pid, signal.SIGKILL)
+                break
+        rx1.wait()
+        rx2 = rx(tmp_path / "rx2")
+        rx2.wait(timeout=120)
+        tx.wait(timeout=60)
+    finally:
+        for p in (ch, tx, rx1, rx2):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+    s = json.loads((tmp_path / "rx2" / "summary.json").read_text())
+    ids = [im["image_id"] for im in s["images"]]
+    assert len(ids) > 10 and len(ids) == len(set(ids)) and min(ids) >= 4
+    complete = [im for im in s["images"] if not im["partial"]]
+    assert len(complete) >= len(ids) - 3
+    for parity in (0, 1):
+        ps = [im["psnr_db"] for im in complete if im["image_id"] % 2 == parity]
+        assert max(ps) - min(ps) < 0.5
