@@ -40,42 +40,34 @@ def centre_crops(n: int, size: int = 256) -> list[np.ndarray]:
     return out
 
 
-def modulate(frames_vec: list[np.ndarray]) -> tuple[np.ndarray, float]:
-    """Frames (header+payload vectors) -> IQ through the C++ modulator. -> (iq, MS/s)."""
+def _tagged_source(frames_vec: list[np.ndarray]):
+    """A vector source of the frames with a length tag on each frame's first symbol."""
     import pmt
     from gnuradio.gr import tag_utils
 
-    data = np.concatenate(frames_vec)
     tags, off = [], 0
     for v in frames_vec:
         tags.append(tag_utils.python_to_tag((off, pmt.intern(nm.LEN_TAG),
                                              pmt.from_long(len(v)), pmt.PMT_F)))
         off += len(v)
+    return blocks.vector_source_c(np.concatenate(frames_vec), False, 1, tags)
+
+
+def modulate(frames_vec: list[np.ndarray]) -> np.ndarray:
+    """Frames (header+payload vectors) -> IQ through the TX modulator."""
     tb = gr.top_block()
-    src = blocks.vector_source_c(data, False, 1, tags)
+    src = _tagged_source(frames_vec)
     mod = ofdm_modulator()
     snk = blocks.vector_sink_c()
     tb.connect(src, mod, snk)
-    t0 = time.perf_counter()
     tb.run()
-    dt = time.perf_counter() - t0
-    y = np.asarray(snk.data(), dtype=np.complex64)
-    return y, len(y) / dt / 1e6
+    return np.asarray(snk.data(), dtype=np.complex64)
 
 
 def tx_speed(frames_vec, repeat: int = 20) -> float:
-    import pmt
-    from gnuradio.gr import tag_utils
-
-    vecs = frames_vec * repeat
-    data = np.concatenate(vecs)
-    tags, off = [], 0
-    for v in vecs:
-        tags.append(tag_utils.python_to_tag((off, pmt.intern(nm.LEN_TAG),
-                                             pmt.from_long(len(v)), pmt.PMT_F)))
-        off += len(v)
+    """MS/s of the modulator alone (into a null sink)."""
     tb = gr.top_block()
-    src = blocks.vector_source_c(data, False, 1, tags)
+    src = _tagged_source(frames_vec * repeat)
     mod = ofdm_modulator()
     tb.connect(src, mod, blocks.null_sink(gr.sizeof_gr_complex))
     t0 = time.perf_counter()
@@ -125,7 +117,7 @@ def main(argv=None) -> int:
         fr = framer.frames(z, i, img.shape[:2], tx_snr)
         vecs += [v for _, v in fr]
         sent.append((img, z))
-    x, _ = modulate(vecs)
+    x = modulate(vecs)
     n_frames = len(vecs)
     print(f"model {codec.model_hash}, {len(imgs)} images 256x256, {n_frames} frames, "
           f"{len(x)} samples ({len(x) / len(imgs) / SR * 1e3:.1f} ms of air per image at 1 MS/s)")
