@@ -367,15 +367,18 @@ class ChannelCore:
         hist = self.fir_hist if len(self.fir_hist) == L - 1 else np.zeros(L - 1, np.complex64)
         xx = np.concatenate([hist, x])
         n = np.arange(self.n_in, self.n_in + len(x))
-        rng = np.random.default_rng([self.seed, 5])
         y = np.zeros(len(x), np.complex128)
-        for i, (d, p) in enumerate(zip(delays, powers, strict=True)):
-            g = self._tap_gain(i, n, rng) * np.sqrt(p)
+        gains = [self._tap_gain(i, n) * np.sqrt(p) for i, p in enumerate(powers)]
+        if not self.s.fading:
+            # static taps: normalise the drawn channel to unit energy, so the SNR setting
+            # holds for this realisation (faded taps have unit energy on average)
+            gains = [g / np.sqrt(sum(abs(h) ** 2 for h in gains)) for g in gains]
+        for d, g in zip(delays, gains, strict=True):
             y += g * xx[L - 1 - d:L - 1 - d + len(x)]
         self.fir_hist = xx[len(xx) - (L - 1):] if L > 1 else np.zeros(0, np.complex64)
         return y.astype(np.complex64)
 
-    def _tap_gain(self, i: int, n: np.ndarray, rng) -> np.ndarray | complex:
+    def _tap_gain(self, i: int, n: np.ndarray) -> np.ndarray | complex:
         """Static taps: a fixed seeded complex gain per tap. Faded taps: sum of 16 sinusoids
         with Doppler ``doppler_hz`` in absolute time (Rayleigh, or Rician with K)."""
         r = np.random.default_rng([self.seed, 11, i])

@@ -32,6 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samp-rate", type=float, default=1e6)
     p.add_argument("--any-model", action="store_true",
                    help="accept frames of any model id (default: only --model's)")
+    p.add_argument("--feedback", default="",
+                   help="send per-frame reports to the TX at this ZMQ address")
+    p.add_argument("--snr-correction", default="",
+                   help="SNR-estimator correction file (default: calibration/"
+                        "snr_correction.json when present; 'none' disables)")
 
 
 def _print_image(rec: dict) -> None:
@@ -56,16 +61,29 @@ def run(args) -> int:
                    samp_rate=args.samp_rate)
     dec, rcv = tb.decoder, tb.receiver
     dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
+    if args.snr_correction != "none":
+        from calibration.snr_correction import SnrCorrection
+        corr = SnrCorrection.load(args.snr_correction) if args.snr_correction else \
+            SnrCorrection.load()
+        rcv.rx.snr_correction = corr
+    feedback = None
+    if args.feedback:
+        from sdr_rx.feedback import FeedbackSender
+        feedback = FeedbackSender(args.feedback)
     done = threading.Event()
     last_frame = [time.monotonic()]
 
     def on_image(rec, img):
+        if feedback is not None:
+            feedback.image_done(rec)
         _print_image(rec)
         if args.num_images and len(dec.results) >= args.num_images:
             done.set()
 
     def on_frame(frame):
         last_frame[0] = time.monotonic()
+        if feedback is not None:
+            feedback.frame(frame, rcv.log.counts)
     dec.on_image = on_image
     rcv.on_frame = on_frame
     t0 = time.monotonic()
@@ -94,6 +112,8 @@ def run(args) -> int:
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")
     rcv.log.close()
+    if feedback is not None:
+        feedback.close()
     c = summary["counters"]
     print(f"rx: {c['frames_decoded']} frames decoded, {c['crc_fail']} header CRC failures, "
           f"{c['model_mismatch']} model mismatches, {c['sync_fail']} sync failures, "

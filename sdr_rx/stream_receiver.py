@@ -45,13 +45,14 @@ class Frame:
 
 class StreamReceiver:
     def __init__(self, samp_rate: float = 1e6, model_id: int | None = None, log=None,
-                 threshold: float = sync.THRESHOLD):
+                 threshold: float = sync.THRESHOLD, snr_correction=None):
         from sdr_rx.framelog import FrameLog
 
         self.samp_rate = float(samp_rate)
         self.model_id = model_id
         self.log = log or FrameLog()
         self.threshold = threshold
+        self.snr_correction = snr_correction   # callable raw estimate -> calibrated (dB)
         # A little silence before the first sample, so a burst at sample 0 still has the
         # samples the sync window looks back on.
         self.buf = np.zeros(LEAD_IN, np.complex64)
@@ -172,11 +173,13 @@ class StreamReceiver:
         X, err, _ = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         pay = X.reshape(-1)[:header.payload_len]
         nv = err.reshape(-1)[:header.payload_len]
+        snr = self.snr_correction(est.snr_db) if self.snr_correction else est.snr_db
         frame = Frame(header, interleave.deinterleave(pay), interleave.deinterleave(nv),
-                      est.snr_db, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
+                      snr, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
                       cfo * self.samp_rate, lo + body0, quality)
         self.log.count("frames_decoded")
-        self.log.event("frame", decision="decoded", **frame.log_fields())
+        self.log.event("frame", decision="decoded", snr_est_raw_db=round(est.snr_db, 3),
+                       **frame.log_fields())
         self.search = frame_end
         return frame
 

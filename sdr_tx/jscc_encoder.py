@@ -39,6 +39,8 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         self.set_msg_handler(pmt.intern("control"), self.handle_control)
         self.encode_ms: list[float] = []
         self.sent: list[dict] = []      # one record per encoded image (for run logs)
+        # optional: called before each image with its (h, w); returns (keep, snr_db, info)
+        self.policy = None
 
     @property
     def model_hash(self) -> str:
@@ -63,13 +65,19 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
             return
         h, w = meta_get(meta, "height"), meta_get(meta, "width")
         arr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8).reshape(h, w, 3)
+        info = {}
+        if self.policy is not None:
+            keep, snr, info = self.policy((h, w))
+            self.check_keep(keep)
+            self.keep, self.snr_db = int(keep), float(snr)
         t_start = time.time()
         t0 = time.perf_counter()
         z = self.codec.encode(arr, self.snr_db, self.keep)
         self.encode_ms.append(1e3 * (time.perf_counter() - t0))
         self.sent.append({"image_id": meta_get(meta, "image_id"), "name": meta_get(meta, "name"),
                           "keep": self.keep, "symbols": int(z.size), "tx_snr_db": self.snr_db,
-                          "t_encode_start": t_start, "encode_ms": self.encode_ms[-1]})
+                          "t_encode_start": t_start, "encode_ms": self.encode_ms[-1],
+                          **info})
         out = meta
         for k, v in (("keep", pmt.from_long(self.keep)),
                      ("lat_h", pmt.from_long(z.shape[1])), ("lat_w", pmt.from_long(z.shape[2])),

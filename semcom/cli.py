@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "tx": "sdr_tx.app",
     "channel": "flowgraphs.channel_app",
     "loopback": "semcom.loopback",
+    "calibrate": "calibration.cli",
     "rx": "sdr_rx.app",
 }
 

@@ -104,6 +104,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
     p.add_argument("--realtime", action="store_true")
     p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")
+    g = p.add_argument_group("adaptive pruning")
+    g.add_argument("--adaptive", action="store_true",
+                   help="closed loop: the RX reports, the TX picks keep per image")
+    g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
+    g.add_argument("--target-psnr", type=float, default=25.0)
+    g.add_argument("--budget-symbols", type=int, default=0)
+    g.add_argument("--window", type=int, default=1, help="images in flight (1: lock-step)")
+    g.add_argument("--rate-table", default="", help="default: the model's calibrated table")
     add_impairment_arguments(p)
     p.set_defaults(snr=15.0)
 
@@ -122,8 +130,15 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     originals = prepare_images(args.images, out / "originals", args.max_side)
     n = len(originals)
-    p_ch, p_rx, p_ctl = free_port(), free_port(), free_port()
-    rx_in, ch_in, ctl = (f"tcp://127.0.0.1:{p}" for p in (p_rx, p_ch, p_ctl))
+    p_ch, p_rx, p_ctl, p_fb = free_port(), free_port(), free_port(), free_port()
+    rx_in, ch_in, ctl, fb = (f"tcp://127.0.0.1:{p}" for p in (p_rx, p_ch, p_ctl, p_fb))
+    if args.rate_table:
+        args.rate_table = str(Path(args.rate_table).resolve())
+    adaptive_tx = (["--adaptive", "--policy", args.policy, "--target-psnr",
+                    str(args.target_psnr), "--budget-symbols", str(args.budget_symbols),
+                    "--window", str(args.window), "--feedback", fb]
+                   + (["--rate-table", args.rate_table] if args.rate_table else [])
+                   ) if args.adaptive else []
     py = [sys.executable, "-m", "semcom"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     truth_path = out / "truth.jsonl"
@@ -145,7 +160,8 @@ def run(args) -> int:
     procs["rx"] = subprocess.Popen(
         py + ["rx", "--iq-in", rx_in, "--model", args.model, "--out", str(out / "rx"),
               "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
-              "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)],
+              "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
+        + (["--feedback", fb] if args.adaptive else []),
         stdout=subprocess.PIPE, stderr=open(out / "rx.err", "w"), text=True, **popen)
     procs["channel"] = subprocess.Popen(
         py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
@@ -157,7 +173,7 @@ def run(args) -> int:
         py + ["tx", "--images", str(out / "originals"), "--iq-out", ch_in, "--model",
               args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
               "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
-              str(args.samp_rate), "--log", str(tx_log)],
+              str(args.samp_rate), "--log", str(tx_log)] + adaptive_tx,
         stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
 
     def stop_all(sig=signal.SIGTERM):
@@ -231,6 +247,9 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             "frames_sent": txr.get("frames", rec["frame_count"]),
             "frames_received": rec["frames_received"], "psnr_db": rec.get("psnr_db"),
             "ssim": rec.get("ssim"), "partial": rec["partial"],
+            "policy_expected_psnr_db": txr.get("decision", {}).get("expected_psnr_db"),
+            "policy_snr_db": txr.get("decision", {}).get("snr_used_db"),
+            "policy_reason": txr.get("decision", {}).get("reason"),
             "latency_ms": (round(1e3 * (rec["t_decoded"] - txr["t_encode_start"]), 1)
                            if "t_encode_start" in txr else None),
             "file": rec.get("file")})
@@ -256,6 +275,9 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
                 "snr", "snr_steps", "snr_ramp", "snr_walk", "snr_trace", "cfo_hz", "multipath",
                 "fading", "doppler_hz") and v not in (None, "")},
             "tx_snr_db": args.tx_snr, "keep": args.keep or "all",
+            "adaptive": ({"policy": args.policy, "target_psnr": args.target_psnr,
+                          "budget_symbols": args.budget_symbols, "window": args.window}
+                         if args.adaptive else None),
             "numerology": {"fft": nm.FFT_LEN, "cp": nm.CP_LEN, "data_carriers": nm.N_DATA,
                            "pilots": list(nm.PILOT_CARRIERS), "header_symbols":
                            nm.HEADER_SYMBOLS, "frame_symbols": args.frame_symbols,

@@ -273,3 +273,27 @@ def test_ddp_training_with_torchrun(tmp_path, photo):
     assert p.returncode == 0, p.stderr[-2000:]
     _, meta = load_checkpoint(out / "model.pt")
     assert meta["training"]["world_size"] == 2 and meta["training"]["steps"] == 6
+
+
+def test_shipped_checkpoint_gives_its_golden_psnr():
+    """The default checkpoint still gives the model card's PSNR on one held-out photo."""
+    from models.checkpoint import CHECKPOINT_DIR
+    from models.data import load_split
+    from models.evaluate import model_roundtrip
+    from models.metrics import psnr
+
+    golden = json.loads((CHECKPOINT_DIR / "golden.json").read_text())
+    codec = JSCCCodec.load("default")
+    assert codec.model_hash == golden["model_hash"]
+    im = next(i for i in load_split("heldout") if i.name == golden["image"])
+    out, _ = model_roundtrip(codec, im.array, golden["snr_db"], golden["keep"], "awgn",
+                             golden["seed"])
+    assert psnr(im.array, out) == pytest.approx(golden["psnr_db"], abs=0.05)
+
+
+def test_cli_finds_the_shipped_model_from_any_directory(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "semcom", "models"], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path,
+                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert p.returncode == 0, p.stderr
+    assert "default" in p.stdout and "hash=" in p.stdout and "unavailable" not in p.stdout
