@@ -304,3 +304,32 @@ def test_rx_killed_and_restarted_mid_run(small_run, tmp_path):
     for parity in (0, 1):
         ps = [im["psnr_db"] for im in complete if im["image_id"] % 2 == parity]
         assert max(ps) - min(ps) < 0.5
+
+
+def test_adaptive_loopback_follows_the_snr(small_run, tmp_path):
+    d, model, images = small_run
+    table = tmp_path / "table.json"
+    p = _semcom("calibrate", "policy", "--model", str(model), "--images", "1", "--out",
+                str(table))
+    assert p.returncode == 0, p.stderr[-2000:]
+    trace = tmp_path / "trace.csv"
+    trace.write_text("image,snr_db\n0,20\n1,20\n2,20\n3,3\n4,3\n5,3\n")
+    imgs = tmp_path / "six"
+    imgs.mkdir()
+    for i in range(6):
+        (imgs / f"{i}.png").write_bytes(sorted(images.glob("*.png"))[i % 2].read_bytes())
+    out = tmp_path / "ad"
+    p = _semcom("loopback", "--images", str(imgs), "--model", str(model), "--adaptive",
+                "--policy", "target", "--target-psnr", "60", "--rate-table", str(table),
+                "--snr-trace", str(trace), "--seed", "1", "--out", str(out),
+                "--frame-symbols", "480")
+    assert p.returncode == 0, p.stderr[-3000:]
+    s = json.loads((out / "summary.json").read_text())
+    ims = s["images"]
+    assert [round(im["true_snr_db"]) for im in ims] == [20, 20, 20, 3, 3, 3]
+    # lock-step: image i's decision acts on the reports of image i-1
+    assert ims[0]["policy_snr_db"] is None and "safe keep" in ims[0]["policy_reason"]
+    assert abs(ims[2]["policy_snr_db"] - 20) < 1.5 and abs(ims[5]["policy_snr_db"] - 3) < 1.5
+    assert s["manifest"]["adaptive"]["policy"] == "target"
+    tx_lines = (out / "tx.out").read_text()
+    assert "policy target" in tx_lines

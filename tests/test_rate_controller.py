@@ -80,3 +80,37 @@ def test_keep_settles_within_three_images_after_a_10db_step():
     settled = keeps[-1]
     assert keeps[6 + 2] == settled and settled > keeps[5]
     assert len(set(keeps[:6])) == 1        # no flapping at constant SNR
+
+
+def test_feedback_link_over_zmq_feeds_the_controller():
+    import time
+
+    import zmq
+
+    from sdr_rx.feedback import FeedbackSender
+    from sdr_tx.feedback import FeedbackReceiver
+
+    addr = "tcp://127.0.0.1:45931"
+    ctl = RateController(32, "target", table(), target_psnr=22.0)
+    done = []
+    rx_end = FeedbackReceiver(addr, ctl, on_image_done=done.append).start()
+    try:
+        tx_end = FeedbackSender(addr)
+        junk = zmq.Context.instance().socket(zmq.PUSH)
+        junk.connect(addr)
+        junk.send(b"\xff\xfe not json")
+        junk.send(b"[1, 2]")
+        for i in range(5):
+            tx_end.send(snr_db=12.0 + i, noise_var=0.05, image_id=0, frame_idx=i)
+        tx_end.send(snr_db=float("nan"))
+        tx_end.send(image_done=0, partial=False, est_snr_db=14.0)
+        deadline = time.monotonic() + 10
+        while (not done or rx_end.reports < 7) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rx_end.bad == 2 and done and done[0]["image_done"] == 0
+        assert ctl.rejected == 1 and ctl.snr is not None and 12.0 < ctl.snr <= 16.0
+        assert ctl.session == tx_end.session
+        junk.close(0)
+        tx_end.close()
+    finally:
+        rx_end.stop()
