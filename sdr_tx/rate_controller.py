@@ -1,7 +1,8 @@
 """Rate controller: picks ``keep`` for each image from the receiver's latest reports.
 
 Policies (by name): ``fixed`` (always ``fixed_keep``); ``target`` (smallest keep whose
-expected PSNR at the smoothed SNR meets ``target_psnr``, the largest if none does); ``budget``
+expected PSNR at the smoothed SNR less ``margin_db`` meets ``target_psnr``, the largest if
+none does); ``budget``
 (best expected PSNR with at most ``budget_symbols`` JSCC symbols per image). Expected PSNR comes
 from a :class:`calibration.rate_table.RateTable` of the same model.
 
@@ -50,7 +51,8 @@ class RateController:
     def __init__(self, channels: int, policy: str = "target", table=None,
                  target_psnr: float = 25.0, budget_symbols: int = 0, fixed_keep: int = 0,
                  safe_keep: int = 0, alpha: float = 0.5, hysteresis_db: float = 1.0,
-                 timeout_s: float = 5.0, min_keep: int | None = None):
+                 timeout_s: float = 5.0, min_keep: int | None = None,
+                 margin_db: float = 0.5):
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}; one of {', '.join(POLICIES)}")
         if policy in ("target", "budget") and table is None:
@@ -66,6 +68,7 @@ class RateController:
         self.hyst = hysteresis_db
         self.timeout_s = timeout_s
         self.min_keep = min_keep or max(1, channels // 8)
+        self.margin = margin_db         # plan for an SNR this much below the estimate
         self.snr: float | None = None
         self.last_seq = -1
         self.session: str | None = None
@@ -99,9 +102,8 @@ class RateController:
         keeps = range(self.min_keep, self.C + 1)
         if self.policy == "target":
             for k in keeps:
-                e = self.table.expected_psnr(k, snr)
-                if e >= self.target:
-                    return k, e
+                if self.table.expected_psnr(k, snr - self.margin) >= self.target:
+                    return k, self.table.expected_psnr(k, snr)
             return self.C, self.table.expected_psnr(self.C, snr)
         # budget: symbols scale with keep; the caller gives symbols per channel
         best = max((k for k in keeps if k * self._per_channel <= self.budget),
@@ -125,7 +127,7 @@ class RateController:
         cand, exp = self._best_for(self.snr)
         cur_exp = self.table.expected_psnr(self.keep, self.snr)
         moved = self.snr_at_change is None or abs(self.snr - self.snr_at_change) > self.hyst
-        failing = self.policy == "target" and cur_exp < self.target
+        failing = self.policy == "target" and cur_exp < self.target and cand > self.keep
         if cand != self.keep and (moved or failing):
             self.keep = cand
             self.snr_at_change = self.snr

@@ -33,11 +33,16 @@ def test_table_interpolates_and_round_trips(tmp_path):
 
 
 def test_target_policy_picks_the_smallest_keep_that_meets_it():
-    c = RateController(32, "target", table(), target_psnr=22.0, hysteresis_db=0.0)
+    c = RateController(32, "target", table(), target_psnr=22.0, hysteresis_db=0.0,
+                       margin_db=0.0)
     c.on_report(Report(0, 10.0), now=0.0)
     d = c.decide(now=0.1)
     # at 10 dB: keep 4 -> 20, 8 -> 21, 16 -> 22 (meets), so 16 (interpolated keeps in between)
-    assert d.keep <= 16 and d.expected_psnr_db >= 22.0
+    assert d.keep == 16 and d.expected_psnr_db >= 22.0
+    # with a safety margin it plans for a lower SNR, so it sends more
+    m = RateController(32, "target", table(), target_psnr=22.0, margin_db=1.0)
+    m.on_report(Report(0, 10.0), now=0.0)
+    assert m.decide(now=0.1).keep > 16
     assert c.decide(now=0.2).keep == d.keep
     assert d.snr_used_db == 10.0 and "changed" in d.reason
 
