@@ -128,7 +128,11 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             return None
         from semcom.images import load_rgb
         path, max_side = self.references[idx % len(self.references)]
-        ref = load_rgb(path, max_side)
+        try:
+            ref = load_rgb(path, max_side)
+        except Exception as exc:  # a bad reference costs the metrics, never the run
+            self.logger.warn(f"reference {path} unreadable ({exc}): no PSNR/SSIM for it")
+            return None
         return ref if ref.shape == shape else None
 
     def _expiry_loop(self):
