@@ -76,6 +76,13 @@ def _read_jsonl(path: Path) -> list[dict]:
     return out
 
 
+def true_snr(truth_path: Path, image_id: int) -> str:
+    """The emulator's true SNR for an image (mean over its frames), for the progress lines."""
+    vals = [t["snr_db"] for t in _read_jsonl(truth_path)
+            if t.get("image_id") == image_id and t.get("snr_db") is not None]
+    return f"{10 * np.log10(np.mean(10 ** (np.array(vals) / 10))):6.2f} dB" if vals else "   ?  "
+
+
 def versions() -> dict:
     import torch
 
@@ -198,7 +205,9 @@ def run(args) -> int:
         for line in procs["rx"].stdout:
             if line.startswith("rx: image"):
                 bar.update(1)
-                tqdm.write(line.rstrip())
+                image_id = int(line.split()[2])
+                tqdm.write(f"true SNR {true_snr(truth_path, image_id)}  " +
+                           line.rstrip()[len("rx: "):])
             if time.monotonic() > deadline:
                 print("loopback: time-out", file=sys.stderr)
                 break
