@@ -73,14 +73,24 @@ def best_fit(image: np.ndarray, fmt: str, budget_bits: float) -> Coded:
     return Coded(decode(data), len(data) * 8, q, True)
 
 
-def run_baseline(name: str, image: np.ndarray, n_channel_uses: int, snr_db: float) -> Coded:
+def run_baseline(name: str, image: np.ndarray, n_channel_uses: int, snr_db: float,
+                 cache: dict | None = None) -> Coded:
+    """``cache`` (a dict the caller keeps per image) saves re-encoding the same budget."""
+    def fit(fmt, budget):
+        if cache is None:
+            return best_fit(image, fmt, budget)
+        key = (fmt, budget)
+        if key not in cache:
+            cache[key] = best_fit(image, fmt, budget)
+        return cache[key]
+
     if name == "jpeg_capacity":
-        return best_fit(image, "JPEG", capacity_bits(n_channel_uses, snr_db))
+        return fit("JPEG", capacity_bits(n_channel_uses, snr_db))
     if name == "webp_capacity":
-        return best_fit(image, "WEBP", capacity_bits(n_channel_uses, snr_db))
+        return fit("WEBP", capacity_bits(n_channel_uses, snr_db))
     if name in PRACTICAL_LINKS:
         bits_per_use, threshold = PRACTICAL_LINKS[name]
-        coded = best_fit(image, "WEBP", bits_per_use * n_channel_uses)
+        coded = fit("WEBP", bits_per_use * n_channel_uses)
         if snr_db <= threshold:
             return Coded(grey_like(image), coded.bits, coded.quality, False)
         return coded

@@ -43,7 +43,7 @@ def evaluate(codec: JSCCCodec, images, snrs, keeps, channel="awgn", baselines=BA
     results = []
     jobs = [(s, k) for k in keeps for s in snrs]
     bar = tqdm(total=len(jobs) * len(images), disable=not progress, desc="eval")
-    cache: dict = {}
+    caches: list[dict] = [{} for _ in images]      # per image: codec budget -> result
     for snr, keep in jobs:
         rows = {m: [] for m in ("model", *baselines)}
         for i, im in enumerate(images):
@@ -51,11 +51,7 @@ def evaluate(codec: JSCCCodec, images, snrs, keeps, channel="awgn", baselines=BA
             out, n = model_roundtrip(codec, img, snr, keep, channel, seed + 1000 * i)
             rows["model"].append(_score(im.name, img, out, with_ssim, symbols=n))
             for b in baselines:
-                key = (b, i, n, snr if "capacity" in b else None)
-                if key not in cache:
-                    cache[key] = run_baseline(b, img, n, snr)
-                c = run_baseline(b, img, n, snr) if b not in ("jpeg_capacity",
-                                                               "webp_capacity") else cache[key]
+                c = run_baseline(b, img, n, snr, caches[i])
                 rows[b].append(_score(im.name, img, c.image, with_ssim, symbols=n,
                                       bits=c.bits, quality=c.quality, delivered=c.delivered))
             bar.update(1)

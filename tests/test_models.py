@@ -297,3 +297,34 @@ def test_cli_finds_the_shipped_model_from_any_directory(tmp_path):
                        env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert p.returncode == 0, p.stderr
     assert "default" in p.stdout and "hash=" in p.stdout and "unavailable" not in p.stdout
+
+
+def test_cifar_python_batches_are_read(tmp_path):
+    import pickle
+
+    from models.data import load_split
+
+    rng = np.random.default_rng(0)
+    for name, n in (("data_batch_1", 6), ("data_batch_2", 4), ("test_batch", 3)):
+        data = rng.integers(0, 256, (n, 3 * 32 * 32), dtype=np.uint8)
+        with open(tmp_path / name, "wb") as f:
+            pickle.dump({b"data": data, b"labels": [0] * n}, f)
+    train = load_split("train", tmp_path)
+    held = load_split("heldout", tmp_path)
+    assert len(train) == 10 and len(held) == 3
+    assert train[0].array.shape == (32, 32, 3) and train[0].array.dtype == np.uint8
+    with open(tmp_path / "data_batch_1", "rb") as f:
+        first = pickle.load(f)[b"data"][0]
+    np.testing.assert_array_equal(train[0].array, first.reshape(3, 32, 32).transpose(1, 2, 0))
+
+
+def test_data_folder_split_is_fixed_and_disjoint(tmp_path, photo):
+    from models.data import load_split
+
+    d = _image_folder(tmp_path, photo, n=3)
+    for i in range(3, 30):
+        Image.fromarray(photo[:40, :40]).save(d / f"q{i}.png")
+    a = {im.name for im in load_split("train", d)}
+    b = {im.name for im in load_split("heldout", d)}
+    assert a and b and not (a & b) and len(a | b) == 30
+    assert b == {im.name for im in load_split("heldout", d)}
