@@ -72,16 +72,18 @@ latent channels at H/8, full-keep bandwidth ratio {meta['ratio']:.4f} (1/6), SNR
 
 ## Training
 
-- Data: the built-in training photos (7 from scikit-image and scikit-learn minus the held-out
-  ones, plus 11 photographic Debian wallpapers; see README), random crops at random scales,
-  flips, light colour jitter. Held-out (never trained on): coffee, rocket, china, EveningGlow,
-  Path.
+- Data: the 17 built-in training photos: astronaut, chelsea, hubble_deep_field,
+  immunohistochemistry, retina (scikit-image), flower (scikit-learn) and 11 photographic
+  Debian wallpapers (see README); random crops at random scales, flips, light colour jitter.
+  Held-out (never trained on): coffee, rocket, china, EveningGlow, Path.
 - Recipe: {tr.get('steps')} steps of batch {tr.get('batch')}; crops {tr['recipe']['crop']} px for
   the first {int(tr['recipe']['crop_switch'] * 100)} % of steps, then {tr['recipe']['crop_late']}
   px; Adam, lr {tr['recipe']['lr']} with 200-step warm-up and cosine decay; per image a random
   SNR in {tr['snr'][0]}..{tr['snr'][1]} dB, keep = C with probability
   {tr['recipe']['full_keep_prob']} else uniform in C/8..C, channel mix `{tr['channels']}`;
-  MSE loss; seed {tr.get('seed')}.
+  MSE loss; seed {tr.get('seed')}. The run started with a 36000-step schedule and was
+  resumed at step 3436 with 24000 to fit the session (the cosine schedule is flat there:
+  learning rate 0.98e-3 either way).
 - Compute: {tr.get('wall_hours', 0):.2f} hours on the CPU ({tr.get('threads')} torch threads on a
   2-core machine shared with development and tests; no GPU was lent to this session). The
   log is `training_log.csv`; `semcom train --out runs/main --resume` continues it.
@@ -96,8 +98,10 @@ Held-out photos, 256x256 centre crops, AWGN at 10 dB (the training-time validati
 |---|---|---|---|
 {curve}
 
-The curve is still rising when training stopped: the quality targets below are limited by the
-compute this session had, not by the recipe having converged.
+The curve was still rising when the schedule ended: the quality targets below are limited by
+the compute this session had. Ablations share a budget of 4000 steps (same data, batch, crops
+and schedule): the default architecture at its step-4000 snapshot, the 2019 architecture,
+and the default architecture trained only at 10 dB and full keep.
 
 ## Measured (`python -m benchmarks.model`, held-out photos at full size)
 

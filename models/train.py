@@ -285,6 +285,12 @@ class Trainer:
             if logf:
                 logf.close()
             signal.signal(signal.SIGTERM, old)
+        if self.world > 1:
+            # leave together and tear down gloo/nccl cleanly (its threads abort the process
+            # at exit otherwise)
+            import torch.distributed as dist
+            dist.barrier()
+            dist.destroy_process_group()
         if self.rank == 0:
             print(f"train: step {self.step}, {self.elapsed / 60:.1f} min, checkpoint "
                   f"{self.out / 'model.pt'}")
