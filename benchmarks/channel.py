@@ -89,13 +89,24 @@ def loopback(model: str) -> None:
                             capture_output=True, text=True)
         sim = json.loads((Path(tmp) / "e.json").read_text())["results"][0]["mean_psnr_db"] \
             if ev.returncode == 0 else float("nan")
+        # throughput: 8 copies of the photos, so start-up does not dominate
+        many = Path(tmp) / "many"
+        many.mkdir()
+        for i in range(8):
+            for f in sorted((out / "originals").glob("*.png")):
+                (many / f"{i}_{f.name}").write_bytes(f.read_bytes())
+        p = subprocess.run([sys.executable, "-m", "semcom", "loopback", "--images", str(many),
+                            "--model", model, "--out", str(Path(tmp) / "lb2")],
+                           capture_output=True, text=True)
+        s2 = json.loads((Path(tmp) / "lb2" / "summary.json").read_text())
     gap = s["mean_psnr_db"] - sim
     print(f"loopback at 15 dB (--tx-snr 15), {len(s['images'])} held-out photos: PSNR "
           f"{s['mean_psnr_db']:.2f} dB vs semcom eval {sim:.2f} dB ({gap:+.2f}); "
           f"frames {s['frames_received']}/{s['frames_sent']}")
-    print(f"  as fast as possible: {len(s['images']) / s['wall_s']:.2f} images/s, "
-          f"{s['total_samples'] / s['wall_s'] / 1e6:.3f} MS/s over the run's {s['wall_s']:.1f} s "
-          f"(incl. process start-up; {wall:.1f} s with set-up)")
+    print(f"  as fast as possible, {len(s2['images'])} images (256 px): "
+          f"{len(s2['images']) / s2['wall_s']:.2f} images/s, "
+          f"{s2['total_samples'] / s2['wall_s'] / 1e6:.3f} MS/s through the three processes "
+          f"over {s2['wall_s']:.1f} s including their start-up (the 5-image run: {wall:.1f} s)")
 
 
 def main(argv=None) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from gnuradio import blocks, channels, gr
 
+from calibration.pipeline import modulate, tagged_source
 from models.channels import AWGN
 from models.codec import JSCCCodec
 from models.data import load_split
@@ -40,34 +41,10 @@ def centre_crops(n: int, size: int = 256) -> list[np.ndarray]:
     return out
 
 
-def _tagged_source(frames_vec: list[np.ndarray]):
-    """A vector source of the frames with a length tag on each frame's first symbol."""
-    import pmt
-    from gnuradio.gr import tag_utils
-
-    tags, off = [], 0
-    for v in frames_vec:
-        tags.append(tag_utils.python_to_tag((off, pmt.intern(nm.LEN_TAG),
-                                             pmt.from_long(len(v)), pmt.PMT_F)))
-        off += len(v)
-    return blocks.vector_source_c(np.concatenate(frames_vec), False, 1, tags)
-
-
-def modulate(frames_vec: list[np.ndarray]) -> np.ndarray:
-    """Frames (header+payload vectors) -> IQ through the TX modulator."""
-    tb = gr.top_block()
-    src = _tagged_source(frames_vec)
-    mod = ofdm_modulator()
-    snk = blocks.vector_sink_c()
-    tb.connect(src, mod, snk)
-    tb.run()
-    return np.asarray(snk.data(), dtype=np.complex64)
-
-
 def tx_speed(frames_vec, repeat: int = 20) -> float:
     """MS/s of the modulator alone (into a null sink)."""
     tb = gr.top_block()
-    src = _tagged_source(frames_vec * repeat)
+    src = tagged_source(frames_vec * repeat)
     mod = ofdm_modulator()
     tb.connect(src, mod, blocks.null_sink(gr.sizeof_gr_complex))
     t0 = time.perf_counter()

@@ -37,7 +37,8 @@ class Received:
     ssim: float
 
 
-def modulate(vectors: list[np.ndarray]) -> np.ndarray:
+def tagged_source(vectors: list[np.ndarray]):
+    """A vector source of the frames with a length tag on each frame's first symbol."""
     import pmt
     from gnuradio.gr import tag_utils
 
@@ -46,8 +47,13 @@ def modulate(vectors: list[np.ndarray]) -> np.ndarray:
         tags.append(tag_utils.python_to_tag((off, pmt.intern(nm.LEN_TAG),
                                              pmt.from_long(len(v)), pmt.PMT_F)))
         off += len(v)
+    return blocks.vector_source_c(np.concatenate(vectors), False, 1, tags)
+
+
+def modulate(vectors: list[np.ndarray]) -> np.ndarray:
+    """Frames (header + payload vectors) -> IQ through the TX's OFDM modulator."""
     tb = gr.top_block()
-    src = blocks.vector_source_c(np.concatenate(vectors), False, 1, tags)
+    src = tagged_source(vectors)
     mod = ofdm_modulator()
     snk = blocks.vector_sink_c()
     tb.connect(src, mod, snk)
