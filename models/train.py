@@ -121,6 +121,14 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.val = heldout_tensors(args.data) if (self.rank == 0 and args.val_every) else []
+        if args.init and not (args.resume and self._state_path().exists()):
+            from models.checkpoint import load_checkpoint
+            init, meta = load_checkpoint(args.init, arch=args.arch)
+            if init.config() != self.model.config():
+                raise SystemExit(f"train: --init {args.init} has config {init.config()}, "
+                                 f"not {self.model.config()}")
+            self.model.load_state_dict(init.state_dict())
+            print(f"train: initialised from {args.init} ({meta['model_hash']})")
         if args.resume:
             self._resume()
 
@@ -148,6 +156,7 @@ class Trainer:
     def _training_meta(self) -> dict:
         a = self.args
         return {"data": a.data or "builtin", "steps": self.step, "batch": a.batch,
+                "init": a.init or None,
                 "world_size": self.world, "device": str(self.device),
                 "device_name": (torch.cuda.get_device_name(self.device)
                                 if self.device.type == "cuda" else "cpu"),
@@ -319,6 +328,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/train_state.pt")
+    p.add_argument("--init", default="",
+                   help="start from this checkpoint's weights (fine-tuning; new schedule)")
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--val-every", type=int, default=1000, help="0 disables validation")

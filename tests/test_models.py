@@ -328,3 +328,19 @@ def test_data_folder_split_is_fixed_and_disjoint(tmp_path, photo):
     b = {im.name for im in load_split("heldout", d)}
     assert a and b and not (a & b) and len(a | b) == 30
     assert b == {im.name for im in load_split("heldout", d)}
+
+
+def test_train_init_from_a_checkpoint(tmp_path, photo):
+    data = _image_folder(tmp_path, photo, 2)
+    start = _tiny_model_file(tmp_path, "deepjscc2019")
+    common = ["train", "--arch", "deepjscc2019", "--data", str(data), "--batch", "4", "--crop",
+              "32", "--crop-late", "32", "--val-every", "0", "--threads", "1", "--quiet",
+              "--steps", "2", "--log-every", "1"]
+    p = _semcom(*common, "--out", str(tmp_path / "a"), "--init", str(start))
+    assert p.returncode == 0, p.stderr
+    assert "initialised from" in p.stdout
+    _, meta = load_checkpoint(tmp_path / "a" / "model.pt")
+    assert meta["training"]["init"] == str(start)
+    wrong = _tiny_model_file(tmp_path, "afjscc")
+    p = _semcom(*common, "--out", str(tmp_path / "b"), "--init", str(wrong))
+    assert p.returncode != 0 and "not the requested 'deepjscc2019'" in p.stderr
