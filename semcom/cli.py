@@ -26,6 +26,9 @@ SUBCOMMANDS = {
 }
 
 
+USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="semcom",
@@ -66,6 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("semcom: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # refusals of bad input (a wrong checkpoint, a table of another model, a missing
+        # file) are a clear one-line message, not a traceback
+        if type(exc).__name__ in USER_ERRORS:
+            print(f"semcom {args.command}: {exc}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":
