@@ -13,18 +13,31 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import shutil
 from pathlib import Path
 
 from models.checkpoint import CHECKPOINT_DIR, peek
 
 
-def plot_curve(log_csv: Path, out_png: Path) -> list[dict]:
+def merged_log(runs: list[Path]) -> list[dict]:
+    """The logs of a run and its fine-tuning continuations, steps and time made cumulative."""
+    out, step0, t0 = [], 0, 0.0
+    for run in runs:
+        rows = list(csv.DictReader(open(run / "log.csv")))
+        for r in rows:
+            out.append(dict(r, step=str(int(r["step"]) + step0),
+                            elapsed_s=f"{float(r['elapsed_s']) + t0:.1f}", run=run.name))
+        if rows:
+            step0 += int(rows[-1]["step"])
+            t0 += float(rows[-1]["elapsed_s"])
+    return out
+
+
+def plot_curve(all_rows: list[dict], out_png: Path) -> list[dict]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in csv.DictReader(open(log_csv)) if r.get("val_psnr_full")]
+    rows = [r for r in all_rows if r.get("val_psnr_full")]
     t = [float(r["elapsed_s"]) / 3600 for r in rows]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(t, [float(r["val_psnr_full"]) for r in rows], "o-", label="full keep (32)")
@@ -49,15 +62,23 @@ def plot_curve(log_csv: Path, out_png: Path) -> list[dict]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--run", default="runs/main")
+    p.add_argument("--run", default=None, action="append",
+                   help="training run folder; repeat for fine-tuning continuations, in order")
     p.add_argument("--bench-log", default="runs/bench_model.txt")
     p.add_argument("--model", default="default")
     args = p.parse_args(argv)
     meta = peek(args.model)
-    run = Path(args.run)
-    shutil.copy(run / "log.csv", CHECKPOINT_DIR / "training_log.csv")
-    rows = plot_curve(run / "log.csv", CHECKPOINT_DIR / "training_curve.png")
+    runs = [Path(r) for r in (args.run or ["runs/main"])]
+    log = merged_log(runs)
+    with open(CHECKPOINT_DIR / "training_log.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(log[0].keys()))
+        w.writeheader()
+        w.writerows(log)
+    rows = plot_curve(log, CHECKPOINT_DIR / "training_curve.png")
     tr = meta["training"]
+    total_h = float(log[-1]["elapsed_s"]) / 3600
+    init_note = f" (of the last run; it started from {tr['init']})" if tr.get("init") else ""
+    phases = ", then ".join(f"{r.name}" for r in runs)
     bench = Path(args.bench_log).read_text()
     golden = json.loads((CHECKPOINT_DIR / "golden.json").read_text())
     curve = "\n".join(f"| {r['step']} | {float(r['elapsed_s']) / 3600:.2f} | {r['val_psnr_full']}"
@@ -76,17 +97,17 @@ latent channels at H/8, full-keep bandwidth ratio {meta['ratio']:.4f} (1/6), SNR
   immunohistochemistry, retina (scikit-image), flower (scikit-learn) and 11 photographic
   Debian wallpapers (see README); random crops at random scales, flips, light colour jitter.
   Held-out (never trained on): coffee, rocket, china, EveningGlow, Path.
-- Recipe: {tr.get('steps')} steps of batch {tr.get('batch')}; crops {tr['recipe']['crop']} px for
+- Recipe{init_note}: {tr.get('steps')} steps of batch {tr.get('batch')}; crops {tr['recipe']['crop']} px for
   the first {int(tr['recipe']['crop_switch'] * 100)} % of steps, then {tr['recipe']['crop_late']}
   px; Adam, lr {tr['recipe']['lr']} with 200-step warm-up and cosine decay; per image a random
   SNR in {tr['snr'][0]}..{tr['snr'][1]} dB, keep = C with probability
   {tr['recipe']['full_keep_prob']} else uniform in C/8..C, channel mix `{tr['channels']}`;
-  MSE loss; seed {tr.get('seed')}. The run started with a 36000-step schedule and was
-  resumed at step 3436 with 24000 to fit the session (the cosine schedule is flat there:
-  learning rate 0.98e-3 either way).
-- Compute: {tr.get('wall_hours', 0):.2f} hours on the CPU ({tr.get('threads')} torch threads on a
-  2-core machine shared with development and tests; no GPU was lent to this session). The
-  log is `training_log.csv`; `semcom train --out runs/main --resume` continues it.
+  MSE loss; seed {tr.get('seed')}. The first run (`main`) started with a 36000-step
+  schedule and was resumed at step 3436 with 24000 to fit the session (the cosine schedule is
+  flat there: learning rate 0.98e-3 either way).
+- Compute: {total_h:.2f} hours on the CPU in all ({tr.get('threads')} torch threads on a
+  2-core machine shared with development and tests; no GPU was lent to this session), in
+  the runs {phases}. The merged log is `training_log.csv`.
 
 ## PSNR against training time
 
@@ -104,6 +125,8 @@ and schedule): the default architecture at its step-4000 snapshot, the 2019 arch
 and the default architecture trained only at 10 dB and full keep.
 
 ## Measured (`python -m benchmarks.model`, held-out photos at full size)
+
+![eval](eval.png)
 
 ```
 {bench.strip()}
