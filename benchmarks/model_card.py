@@ -78,6 +78,10 @@ def main(argv=None) -> int:
     tr = meta["training"]
     total_h = float(log[-1]["elapsed_s"]) / 3600
     init_note = f" (of the last run; it started from {tr['init']})" if tr.get("init") else ""
+    rc = tr["recipe"]
+    crops = (f"crops {rc['crop']} px" if rc["crop"] == rc["crop_late"] else
+             f"crops {rc['crop']} px for the first {int(rc['crop_switch'] * 100)} % of steps, "
+             f"then {rc['crop_late']} px")
     phases = ", then ".join(f"{r.name}" for r in runs)
     bench = Path(args.bench_log).read_text()
     golden = json.loads((CHECKPOINT_DIR / "golden.json").read_text())
@@ -97,11 +101,10 @@ latent channels at H/8, full-keep bandwidth ratio {meta['ratio']:.4f} (1/6), SNR
   immunohistochemistry, retina (scikit-image), flower (scikit-learn) and 11 photographic
   Debian wallpapers (see README); random crops at random scales, flips, light colour jitter.
   Held-out (never trained on): coffee, rocket, china, EveningGlow, Path.
-- Recipe{init_note}: {tr.get('steps')} steps of batch {tr.get('batch')};
-  crops {tr['recipe']['crop']} px for the first {int(tr['recipe']['crop_switch'] * 100)} % of
-  steps, then {tr['recipe']['crop_late']} px; Adam, lr {tr['recipe']['lr']} with 200-step warm-up and cosine decay; per image a random
-  SNR in {tr['snr'][0]}..{tr['snr'][1]} dB, keep = C with probability
-  {tr['recipe']['full_keep_prob']} else uniform in C/8..C, channel mix `{tr['channels']}`;
+- Recipe{init_note}: {tr.get('steps')} steps of batch {tr.get('batch')}; {crops};
+  Adam, lr {rc['lr']} with 200-step warm-up and cosine decay; per image a random SNR in
+  {tr['snr'][0]}..{tr['snr'][1]} dB, keep = C with probability {rc['full_keep_prob']} else
+  uniform in C/8..C, channel mix `{tr['channels']}`;
   MSE loss; seed {tr.get('seed')}. The first run (`main`) started with a 36000-step
   schedule and was resumed at step 3436 with 24000 to fit the session (the cosine schedule is
   flat there: learning rate 0.98e-3 either way).
