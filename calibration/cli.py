@@ -24,17 +24,9 @@ def table_path(model_hash: str) -> Path:
 
 def images(max_side: int, n: int):
     from models.data import load_split
+    from semcom.images import shrink
 
-    out = []
-    for im in load_split("heldout")[:n]:
-        a = im.array
-        if max_side and max(a.shape[:2]) > max_side:
-            from PIL import Image
-            img = Image.fromarray(a)
-            img.thumbnail((max_side, max_side), Image.LANCZOS)
-            a = np.asarray(img)
-        out.append(a)
-    return out
+    return [shrink(im.array, max_side) for im in load_split("heldout")[:n]]
 
 
 def run_snr(args) -> int:

@@ -32,6 +32,7 @@ from semcom.profiles import PROFILES, profile_powers
 NOISE_BLOCK = 4096
 QUIET = 32          # zero samples that separate bursts in the TX's output
 SINC_HALF = 4       # windowed-sinc interpolation: 8 taps
+MAX_RECORDS = 20000  # burst records kept in memory (the truth log has them all)
 FADE_STEP = 32      # fading gains computed every 32 samples, interpolated in between
 HEADER_SPAN = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS) * nm.SYM_LEN
 
@@ -334,6 +335,8 @@ class ChannelCore:
                     self.s.snr_db = v
         rec.snr_db = self.snr_now
         self.bursts.append(rec)
+        if len(self.bursts) > MAX_RECORDS:     # a long run keeps the recent ones only
+            del self.bursts[:MAX_RECORDS // 2]
         if self.on_burst:
             self.on_burst(rec)
         return self.snr_now

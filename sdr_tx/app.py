@@ -103,8 +103,7 @@ def _adaptive(tb, args):
         progress[0] = time.monotonic()
         src.give_credit()
     fb = FeedbackReceiver(args.feedback, ctl, on_image_done=image_done)
-    src.window = max(1, args.window)
-    src._credit = threading.Semaphore(src.window)
+    src.set_window(max(1, args.window))
     lock = threading.Lock()
 
     def policy(size):

@@ -5,7 +5,7 @@ width}``, the vector holds the uint8 RGB pixels (H*W*3, row-major). After the la
 (``repeat`` passes over the list) it publishes ``(meta {"eos": True}, empty u8vector)``.
 ``paths``: image files, or one folder (its images in name order); empty: the built-in
 held-out photos. ``max_side`` shrinks larger images (keeping aspect) before sending.
-``limit`` (or, at run time, ``set_credit``) bounds how many images are out ahead of the
+``window`` (or ``set_window`` before start) bounds how many images are out ahead of the
 consumer: the source waits for ``give_credit()`` calls when ``window`` > 0.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from semcom.images import list_images, load_rgb
+from semcom.images import list_images, load_rgb, shrink
 
 
 def image_pdu(name: str, image_id: int, arr: np.ndarray):
@@ -56,13 +56,12 @@ class image_source(gr.basic_block):  # noqa: N801
         else:
             from models.data import load_split
             for im in load_split("heldout"):
-                arr = im.array
-                if self.max_side and max(arr.shape[:2]) > self.max_side:
-                    from PIL import Image
-                    img = Image.fromarray(arr)
-                    img.thumbnail((self.max_side, self.max_side), Image.LANCZOS)
-                    arr = np.asarray(img)
-                yield im.name.replace(":", "_"), arr
+                yield im.name.replace(":", "_"), shrink(im.array, self.max_side)
+
+    def set_window(self, window: int) -> None:
+        """Images in flight before the source waits for credit (0: unbounded)."""
+        self.window = int(window)
+        self._credit = threading.Semaphore(max(1, self.window))
 
     def give_credit(self, n: int = 1) -> None:
         for _ in range(n):

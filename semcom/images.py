@@ -26,7 +26,16 @@ def list_images(paths) -> list[Path]:
 def load_rgb(path: Path, max_side: int = 0) -> np.ndarray:
     from PIL import Image
 
-    img = Image.open(path).convert("RGB")
-    if max_side and max(img.size) > max_side:
-        img.thumbnail((max_side, max_side), Image.LANCZOS)
+    return shrink(np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8), max_side)
+
+
+def shrink(arr: np.ndarray, max_side: int = 0) -> np.ndarray:
+    """uint8 (H, W, 3) shrunk (Lanczos, aspect kept) so its longer side is at most
+    ``max_side``; unchanged when it already fits or ``max_side`` is 0."""
+    if not max_side or max(arr.shape[:2]) <= max_side:
+        return arr
+    from PIL import Image
+
+    img = Image.fromarray(arr)
+    img.thumbnail((max_side, max_side), Image.LANCZOS)
     return np.asarray(img, dtype=np.uint8)

@@ -35,7 +35,7 @@ def free_port() -> int:
 def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
     from PIL import Image
 
-    from semcom.images import list_images, load_rgb
+    from semcom.images import list_images, load_rgb, shrink
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -45,10 +45,8 @@ def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
         from models.data import load_split
         sources = []
         for im in load_split("heldout"):
-            img = Image.fromarray(im.array)
-            if max_side:
-                img.thumbnail((max_side, max_side), Image.LANCZOS)
-            sources.append((im.name.replace(":", "_").replace(".jpg", ""), np.asarray(img)))
+            sources.append((im.name.replace(":", "_").replace(".jpg", ""),
+                            shrink(im.array, max_side)))
     for i, (name, arr) in enumerate(sources):
         path = out / f"{i:03d}_{name}.png"
         Image.fromarray(arr).save(path)
