@@ -1,14 +1,28 @@
 """Adaptive pruning benchmark: the `target` policy against fixed keeps on one SNR trace.
 
-    python -m benchmarks.adaptive [--model default] [--images 40] [--target-psnr DB]
+    python -m benchmarks.adaptive [--model default] [--images 200] [--png out.png]
 
 An image-indexed SNR trace (seeded random walk between 0 and 25 dB, one SNR per image, block
 fading) through the real PHY and channel emulator (:class:`calibration.pipeline.PhyLink`). The
-adaptive run is lock-step: the controller sees the RX's reports of the previous image (the
-first image goes out with the safe keep). Prints the mean PSNR and the JSCC symbols of the
-target policy and of every fixed keep, then the two comparisons of the issue: symbols saved at
-the PSNR of the best fixed keep, and PSNR gained at equal symbols (fixed keeps interpolated).
-Also the step response: keep after a 10 dB SNR drop, image by image.
+adaptive runs are lock-step: the controller sees the RX's reports of the previous image (the
+first image goes out with the safe keep).
+
+Printed, each from one run:
+
+- every fixed keep of the rate table: mean PSNR and JSCC symbols (same trace, same seed);
+- the target policy at a sweep of target PSNRs (its rate-quality curve), and the run at the
+  best fixed keep's mean PSNR;
+- comparison 1: symbols the policy needs for the best fixed keep's mean PSNR (read off its
+  curve), against that keep's symbols;
+- comparison 2: the policy's PSNR minus fixed keep's (interpolated) at equal symbols, at that
+  point and the best over the sweep;
+- the **oracle bound**: from the measured per-image PSNR of every fixed keep, the best any
+  keep-per-image policy could do (one that knew each image's true SNR, its content and the
+  noise in advance: a Lagrangian choice per image). No policy can beat it on this model, so
+  it says whether a target is reachable at all;
+- the step response: keep after a 10 dB SNR drop, image by image.
+
+``--png`` plots mean PSNR against symbols for fixed keeps, the policy and the oracle.
 """
 
 from __future__ import annotations
@@ -27,9 +41,10 @@ from models.codec import JSCCCodec
 from sdr_tx.rate_controller import RateController, Report
 
 
-def run_adaptive(codec, table, imgs, snrs, target, seed):
+def run_adaptive(codec, table, imgs, snrs, target, seed, margin_db=0.5):
+    """Per image (keep, PSNR, symbols) of the target policy, lock-step with the RX reports."""
     link = PhyLink(codec, seed=seed)
-    ctl = RateController(codec.C, "target", table, target_psnr=target)
+    ctl = RateController(codec.C, "target", table, target_psnr=target, margin_db=margin_db)
     seq, out = 0, []
     for i, (img, snr) in enumerate(zip(imgs, snrs, strict=True)):
         d = ctl.decide(float(i), codec.model.symbols_per_channel(*img.shape[:2]))
@@ -49,14 +64,58 @@ def run_fixed(codec, imgs, snrs, keep, seed):
             for img, snr in zip(imgs, snrs, strict=True)]
 
 
+def oracle_curve(psnr: np.ndarray, sym: np.ndarray) -> list[tuple[float, float]]:
+    """Upper bound of keep-per-image policies: (total symbols, mean PSNR) points.
+
+    ``psnr`` and ``sym`` are (images, keeps) measured with fixed keeps. For each multiplier
+    ``lam`` every image takes the keep maximising ``psnr - lam * sym``; sweeping ``lam`` traces
+    the upper convex hull of what any per-image choice can reach."""
+    pts = []
+    scale = 1.0 / max(float(sym.mean()), 1.0)
+    for lam in np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 400)]):
+        j = np.argmax(psnr - lam * scale * sym, axis=1)
+        rows = np.arange(psnr.shape[0])
+        pts.append((float(sym[rows, j].sum()), float(psnr[rows, j].mean())))
+    return sorted(set(pts))
+
+
+def fixed_at(symbols: float, fixed_sym: np.ndarray, fixed_psnr: np.ndarray) -> float:
+    """Fixed keep's mean PSNR at a number of symbols (linear between tabulated keeps)."""
+    return float(np.interp(symbols, fixed_sym, fixed_psnr))
+
+
+def best_gain(curve, fixed_sym, fixed_psnr) -> tuple[float, float]:
+    """(largest PSNR gain over fixed at equal symbols, symbols where it happens), within the
+    range of symbols the fixed keeps span."""
+    best = (-np.inf, 0.0)
+    for s, p in curve:
+        if fixed_sym[0] <= s <= fixed_sym[-1]:
+            best = max(best, (p - fixed_at(s, fixed_sym, fixed_psnr), s))
+    return best
+
+
+def symbols_for(psnr_goal: float, curve) -> float | None:
+    """Fewest symbols at which a (symbols, PSNR) curve reaches a mean PSNR (linear between
+    its points), None when it never does."""
+    pts = sorted(curve)
+    for i, (s, p) in enumerate(pts):
+        if p >= psnr_goal:
+            if i == 0:
+                return s
+            s0, p0 = max(pts[:i], key=lambda q: q[1])
+            if p0 >= psnr_goal:
+                return s0
+            return s0 + (s - s0) * (psnr_goal - p0) / (p - p0)
+    return None
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="default")
-    p.add_argument("--images", type=int, default=40)
-    p.add_argument("--target-psnr", type=float, default=0.0,
-                   help="default: the best fixed keep's mean PSNR")
+    p.add_argument("--images", type=int, default=200)
     p.add_argument("--seed", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--png", default="", help="write the rate-quality plot here")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
@@ -67,37 +126,78 @@ def main(argv=None) -> int:
     snrs = [walk.value(i) for i in range(args.images)]
     print(f"model {codec.model_hash}; {args.images} images (5 held-out photos, 256 px); SNR "
           f"trace: random walk 0..25 dB, mean {np.mean(snrs):.1f} dB")
-    fixed = {}
-    for k in table.keep:
-        res = run_fixed(codec, imgs, snrs, k, args.seed)
-        fixed[k] = (np.mean([r[1] for r in res]), sum(r[2] for r in res))
-        print(f"  fixed keep {k:3d}: mean PSNR {fixed[k][0]:6.2f} dB, {fixed[k][1]} symbols")
-    best_k = max(fixed, key=lambda k: fixed[k][0])
-    target = args.target_psnr or fixed[best_k][0]
-    # a policy that aims at the per-image PSNR the best fixed keep reaches on average
-    res = run_adaptive(codec, table, imgs, snrs, target, args.seed)
-    a_psnr, a_sym = np.mean([r[1] for r in res]), sum(r[2] for r in res)
-    print(f"  target policy ({target:.2f} dB): mean PSNR {a_psnr:6.2f} dB, {a_sym} symbols; "
-          f"keeps {[r[0] for r in res]}")
-    print(f"comparison 1: best fixed keep {best_k} reaches {fixed[best_k][0]:.2f} dB with "
-          f"{fixed[best_k][1]} symbols; target policy {a_psnr:.2f} dB with {a_sym} symbols: "
-          f"{100 * (1 - a_sym / fixed[best_k][1]):.1f}% fewer symbols "
-          f"({a_psnr - fixed[best_k][0]:+.2f} dB)")
-    ks = sorted(fixed)
-    sym = np.array([fixed[k][1] for k in ks], float)
-    ps = np.array([fixed[k][0] for k in ks])
-    at_equal = float(np.interp(a_sym, sym, ps))
-    print(f"comparison 2: at the policy's {a_sym} symbols, fixed keep (interpolated) gives "
-          f"{at_equal:.2f} dB; the policy {a_psnr:.2f} dB ({a_psnr - at_equal:+.2f} dB)")
+
+    keeps = list(table.keep)
+    per_img = {k: run_fixed(codec, imgs, snrs, k, args.seed) for k in keeps}
+    P = np.array([[r[1] for r in per_img[k]] for k in keeps]).T      # images x keeps
+    S = np.array([[r[2] for r in per_img[k]] for k in keeps]).T
+    fixed_psnr, fixed_sym = P.mean(0), S.sum(0).astype(float)
+    for k, m, s in zip(keeps, fixed_psnr, fixed_sym, strict=True):
+        print(f"  fixed keep {k:3d}: mean PSNR {m:6.2f} dB, {int(s)} symbols")
+    bi = int(np.argmax(fixed_psnr))
+    best_k, best_p, best_s = keeps[bi], float(fixed_psnr[bi]), float(fixed_sym[bi])
+
+    targets = sorted(set(np.round(np.arange(fixed_psnr.min() - 0.5, best_p + 1.01, 0.25), 2))
+                     | {round(best_p, 2)})
+    policy = []
+    for t in targets:
+        res = run_adaptive(codec, table, imgs, snrs, t, args.seed)
+        a_p, a_s = float(np.mean([r[1] for r in res])), float(sum(r[2] for r in res))
+        policy.append((a_s, a_p))
+        print(f"  target policy at {t:5.2f} dB: mean PSNR {a_p:6.2f} dB, {int(a_s)} symbols, "
+              f"mean keep {np.mean([r[0] for r in res]):.1f}")
+
+    ref = policy[targets.index(round(best_p, 2))]
+    print(f"comparison 1 (same mean PSNR, fewer symbols): best fixed keep {best_k} reaches "
+          f"{best_p:.2f} dB with {int(best_s)} symbols")
+    print(f"  target policy aimed at {best_p:.2f} dB: {ref[1]:.2f} dB ({ref[1] - best_p:+.2f}) "
+          f"with {100 * (1 - ref[0] / best_s):.1f}% fewer symbols")
+    need = symbols_for(best_p, policy)
+    print("  policy curve at that PSNR: " + (
+        f"{100 * (1 - need / best_s):.1f}% fewer symbols" if need is not None
+        else f"never reached (best {max(q[1] for q in policy):.2f} dB)"))
+    orc = oracle_curve(P, S.astype(float))
+    o_need = symbols_for(best_p - 1e-9, orc)
+    print(f"  oracle bound: {100 * (1 - o_need / best_s):.1f}% fewer symbols at most")
+    g_ref = ref[1] - fixed_at(ref[0], fixed_sym, fixed_psnr)
+    g_pol, s_pol = best_gain(policy, fixed_sym, fixed_psnr)
+    g_orc, s_orc = best_gain(orc, fixed_sym, fixed_psnr)
+    print(f"comparison 2 (equal symbols, PSNR over fixed keep): policy {g_ref:+.2f} dB at "
+          f"{int(ref[0])} symbols; best over the sweep {g_pol:+.2f} dB (at {int(s_pol)}); "
+          f"oracle bound {g_orc:+.2f} dB (at {int(s_orc)})")
+
     # step response: 8 images at 22 dB then 8 at 12 dB
     step_snrs = [22.0] * 8 + [12.0] * 8
     res = run_adaptive(codec, table, [base[i % 5] for i in range(16)], step_snrs,
-                       target, args.seed)
-    keeps = [r[0] for r in res]
-    final = keeps[-1]
-    settle = next(i for i in range(8, 16) if all(k == final for k in keeps[i:])) - 8
-    print(f"step 22 -> 12 dB at image 8: keeps {keeps}; settled {settle} images after the "
+                       best_p, args.seed)
+    ks = [r[0] for r in res]
+    settle = next(i for i in range(8, 16) if all(k == ks[-1] for k in ks[i:])) - 8
+    print(f"step 22 -> 12 dB at image 8: keeps {ks}; settled {settle} images after the "
           f"step (lock-step: the first image after it still acts on the old SNR)")
+
+    if args.png:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        n = args.images
+        ax.plot(fixed_sym / n, fixed_psnr, "o-", label="fixed keep")
+        for k, s, m in zip(keeps, fixed_sym, fixed_psnr, strict=True):
+            ax.annotate(str(k), (s / n, m), textcoords="offset points", xytext=(3, -10),
+                        fontsize=7)
+        ps = sorted(policy)
+        ax.plot([q[0] / n for q in ps], [q[1] for q in ps], "s--", label="target policy (sweep)")
+        ax.plot([q[0] / n for q in orc], [q[1] for q in orc], ":", color="k",
+                label="oracle bound (per-image best keep)")
+        ax.set_xlabel("JSCC symbols per image")
+        ax.set_ylabel("mean PSNR (dB)")
+        ax.set_title(f"{codec.model_hash}: random walk 0..25 dB, {n} images")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.png, dpi=110)
+        print(f"wrote {args.png}")
     return 0
 
 
