@@ -1,7 +1,12 @@
 """Write the shipped checkpoint's model card from a training run and the model benchmark.
 
-    python -m benchmarks.model_card --run runs/main --bench runs/bench_model \\
-        --bench-log runs/bench_model.txt [--ablations-log ...]
+    python -m benchmarks.model_card --run runs/main [--run runs/ft ...] \\
+        --bench-log runs/bench_model.txt
+    python -m benchmarks.model_card --prior-log models/checkpoints/training_log.csv \\
+        --run runs/device --bench-log runs/bench_model.txt
+
+``--prior-log`` continues the committed history (the merged log of the runs before, which a
+fresh machine no longer has) with new runs, e.g. a fine-tune on a lent GPU.
 
 Copies the training log beside the checkpoint, plots held-out PSNR (10 dB, 256x256 centre
 crops, full and half keep) against training time, and writes ``MODEL_CARD.md`` with the
@@ -18,18 +23,52 @@ from pathlib import Path
 from models.checkpoint import CHECKPOINT_DIR, peek
 
 
-def merged_log(runs: list[Path]) -> list[dict]:
-    """The logs of a run and its fine-tuning continuations, steps and time made cumulative."""
+def run_device(run: Path) -> str:
+    """Where a run trained: its checkpoint's device name ("cpu" or the GPU's name)."""
+    try:
+        return str(peek(run / "model.pt").get("training", {}).get("device_name") or "cpu")
+    except Exception:            # no or unreadable checkpoint in the folder: say so
+        return "unknown"
+
+
+def merged_log(runs: list[Path], prior: Path | None = None) -> list[dict]:
+    """The logs of a run and its fine-tuning continuations, steps and time made cumulative,
+    after the rows of ``prior`` (an earlier merged log) when given."""
     out, step0, t0 = [], 0, 0.0
+    if prior is not None:
+        out = [dict(r, device=r.get("device") or "cpu") for r in csv.DictReader(open(prior))]
+        if out:
+            step0, t0 = int(out[-1]["step"]), float(out[-1]["elapsed_s"])
     for run in runs:
         rows = list(csv.DictReader(open(run / "log.csv")))
+        dev = run_device(run)
         for r in rows:
             out.append(dict(r, step=str(int(r["step"]) + step0),
-                            elapsed_s=f"{float(r['elapsed_s']) + t0:.1f}", run=run.name))
+                            elapsed_s=f"{float(r['elapsed_s']) + t0:.1f}", run=run.name,
+                            device=dev))
         if rows:
             step0 += int(rows[-1]["step"])
             t0 += float(rows[-1]["elapsed_s"])
     return out
+
+
+def compute_text(log: list[dict]) -> str:
+    """Hours per device, from the cumulative log (each run's last row ends its time)."""
+    per, last_t = {}, 0.0
+    ends = {}
+    for r in log:
+        ends[r["run"]] = (float(r["elapsed_s"]), r["device"])
+    for t, dev in ends.values():
+        per[dev] = per.get(dev, 0.0) + t - last_t
+        last_t = t
+    parts = []
+    for dev, sec in per.items():
+        if dev == "cpu":
+            parts.append(f"{sec / 3600:.2f} hours on the CPU (2 torch threads on a 2-core "
+                         "machine shared with development and tests)")
+        else:
+            parts.append(f"{sec / 60:.1f} minutes on {dev}")
+    return "; ".join(parts)
 
 
 def plot_curve(all_rows: list[dict], out_png: Path) -> list[dict]:
@@ -64,12 +103,19 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--run", default=None, action="append",
                    help="training run folder; repeat for fine-tuning continuations, in order")
+    p.add_argument("--prior-log", default=None,
+                   help="merged log of the runs before (models/checkpoints/training_log.csv)")
     p.add_argument("--bench-log", default="runs/bench_model.txt")
     p.add_argument("--model", default="default")
     args = p.parse_args(argv)
     meta = peek(args.model)
     runs = [Path(r) for r in (args.run or ["runs/main"])]
-    log = merged_log(runs)
+    prior = None
+    if args.prior_log:       # read before it is rewritten below
+        prior = Path("runs") / ".prior_training_log.csv"
+        prior.parent.mkdir(exist_ok=True)
+        prior.write_text(Path(args.prior_log).read_text())
+    log = merged_log(runs, prior)
     with open(CHECKPOINT_DIR / "training_log.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(log[0].keys()))
         w.writeheader()
@@ -80,9 +126,13 @@ def main(argv=None) -> int:
     init_note = f" (of the last run; it started from {tr['init']})" if tr.get("init") else ""
     rc = tr["recipe"]
     crops = (f"crops {rc['crop']} px" if rc["crop"] == rc["crop_late"] else
-             f"crops {rc['crop']} px for the first {int(rc['crop_switch'] * 100)} % of steps, "
+             f"crops {rc['crop']} px for the first {int(rc['crop_switch'] * 100)} % of "
+             f"{'the time' if rc.get('schedule') == 'time' else 'steps'}, "
              f"then {rc['crop_late']} px")
-    phases = ", then ".join(f"{r.name}" for r in runs)
+    phases = ", then ".join(dict.fromkeys(r["run"] for r in log))
+    steps_text = (f"{tr.get('steps')} steps" if rc.get("schedule") != "time" else
+                  f"{tr.get('steps')} steps in {rc.get('time_budget_min'):g} training minutes "
+                  "(learning-rate and crop schedules spanning the time)")
     bench = Path(args.bench_log).read_text()
     golden = json.loads((CHECKPOINT_DIR / "golden.json").read_text())
     curve = "\n".join(f"| {r['step']} | {float(r['elapsed_s']) / 3600:.2f} | {r['val_psnr_full']}"
@@ -101,16 +151,15 @@ latent channels at H/8, full-keep bandwidth ratio {meta['ratio']:.4f} (1/6), SNR
   immunohistochemistry, retina (scikit-image), flower (scikit-learn) and 11 photographic
   Debian wallpapers (see README); random crops at random scales, flips, light colour jitter.
   Held-out (never trained on): coffee, rocket, china, EveningGlow, Path.
-- Recipe{init_note}: {tr.get('steps')} steps of batch {tr.get('batch')}; {crops};
+- Recipe{init_note}: {steps_text} of batch {tr.get('batch')}; {crops};
   Adam, lr {rc['lr']} with 200-step warm-up and cosine decay; per image a random SNR in
   {tr['snr'][0]}..{tr['snr'][1]} dB, keep = C with probability {rc['full_keep_prob']} else
   uniform in C/8..C, channel mix `{tr['channels']}`;
   MSE loss; seed {tr.get('seed')}. The first run (`main`) started with a 36000-step
   schedule and was resumed at step 3436 with 24000 to fit the session (the cosine schedule is
   flat there: learning rate 0.98e-3 either way).
-- Compute: {total_h:.2f} hours on the CPU in all ({tr.get('threads')} torch threads on a
-  2-core machine shared with development and tests; no GPU was lent to this session), in
-  the runs {phases}. The merged log is `training_log.csv`.
+- Compute: {total_h:.2f} hours in all: {compute_text(log)}; in the runs {phases}. The merged
+  log is `training_log.csv`.
 
 ## PSNR against training time
 

@@ -7,12 +7,15 @@ else trains. ``--data DIR`` uses any folder of images instead (split by a seeded
 file name), and a folder holding CIFAR-10's python batches (``data_batch_*``) is read as such.
 
 Images are kept in memory as uint8 tensors ``(3, H, W)``; :class:`CropSampler` draws random
-crops at random scales with flips and light colour jitter, as float ``(B, 3, S, S)`` in [0, 1].
+crops at random scales with flips and light colour jitter, as float ``(B, 3, S, S)`` in [0, 1],
+on the device the images live on (a GPU crops and resizes there, so the CPU does not feed it
+pixel by pixel).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,9 @@ from PIL import Image
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "hubble_deep_field", "immunohistochemistry",
                   "retina", "rocket")
 SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
-WALLPAPER_DIR = Path("/usr/share/wallpapers")
+# Debian's folder; SEMCOM_WALLPAPERS points elsewhere (a machine without the package, such as a
+# lent GPU machine carrying a copy made by scripts/devkit.sh)
+WALLPAPER_DIR = Path(os.environ.get("SEMCOM_WALLPAPERS", "/usr/share/wallpapers"))
 # Photographs among the wallpapers (the others are drawings or abstract renders).
 WALLPAPER_PHOTOS = ("Autumn", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour",
                     "EveningGlow", "FallenLeaf", "Grey", "Kite", "OneStandsOut", "Path", "Volna",
@@ -154,10 +159,12 @@ class CropSampler:
     """
 
     def __init__(self, images: list[NamedImage], seed: int = 0, min_scale: float = 0.2,
-                 jitter: float = 0.05):
+                 jitter: float = 0.05, device: str | torch.device = "cpu"):
         if not images:
             raise ValueError("no training images")
-        self.images = [torch.from_numpy(im.array).permute(2, 0, 1).contiguous() for im in images]
+        self.device = torch.device(device)
+        self.images = [torch.from_numpy(im.array).permute(2, 0, 1).contiguous().to(self.device)
+                       for im in images]
         areas = np.array([im.shape[1] * im.shape[2] for im in self.images], dtype=np.float64)
         self.weights = np.sqrt(areas) / np.sqrt(areas).sum()
         self.rng = np.random.default_rng(seed)
@@ -189,6 +196,7 @@ class CropSampler:
             crop = crop.flip(-1)
         if self.jitter:
             gain = 1.0 + self.jitter * (2 * torch.from_numpy(self.rng.random(3)).float() - 1)
+            gain = gain.to(self.device)
             crop = crop * gain[:, None, None] + self.jitter * (self.rng.random() - 0.5)
         return crop.clamp(0, 1)
 

@@ -43,10 +43,13 @@ def parse_mix(spec: str) -> list[tuple[str, float]]:
     return [(n, w / total) for n, w in out]
 
 
-def lr_at(step: int, total: int, base: float, warmup: int = 200, floor: float = 0.02) -> float:
+def lr_at(step: int, total: int, base: float, warmup: int = 200, floor: float = 0.02,
+          frac: float | None = None) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to ``floor * base`` over the
+    rest of ``total`` steps, or over ``frac`` (0..1, the fraction of a time budget spent)."""
     if step < warmup:
         return base * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
+    t = frac if frac is not None else (step - warmup) / max(1, total - warmup)
     return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
@@ -100,6 +103,13 @@ class Trainer:
         want = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
                                    if want == "cuda" else want)
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+            torch.backends.cudnn.benchmark = True
+        if args.steps <= 0 and not args.time_budget_min:
+            raise SystemExit("train: --steps 0 needs --time-budget-min (the schedule then "
+                             "spans the time budget)")
         self.out = Path(args.out)
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -113,10 +123,11 @@ class Trainer:
                            if self.device.type == "cuda" else None)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=args.lr)
         self.sampler = CropSampler(load_split("train", args.data),
-                                   seed=args.seed + 1000 * self.rank)
+                                   seed=args.seed + 1000 * self.rank, device=self.device)
         self.mix = parse_mix(args.channels)
         self.rng = np.random.default_rng(args.seed + 7 + self.rank)
-        self.gen = torch.Generator(device="cpu").manual_seed(args.seed + 99 + self.rank)
+        # channel noise is drawn where the latent lives (no round trip through the CPU)
+        self.gen = torch.Generator(device=self.device).manual_seed(args.seed + 99 + self.rank)
         self.channels = {n: make_channel(n, self.gen) for n, _ in self.mix}
         self.step = 0
         self.elapsed = 0.0
@@ -150,7 +161,10 @@ class Trainer:
         self.step, self.elapsed = int(st["step"]), float(st["elapsed"])
         self.sampler.set_state(st["sampler"])
         self.rng.bit_generator.state = st["rng"]
-        self.gen.set_state(st["gen"])
+        try:
+            self.gen.set_state(st["gen"])
+        except (RuntimeError, ValueError):   # state saved on another kind of device
+            print("train: channel-noise generator state is from another device; reseeded")
         print(f"train: resumed {path} at step {self.step} ({self.elapsed / 60:.1f} min)")
 
     def _training_meta(self) -> dict:
@@ -165,6 +179,8 @@ class Trainer:
                 "recipe": {"crop": a.crop, "crop_late": a.crop_late,
                            "crop_switch": a.crop_switch, "lr": a.lr,
                            "full_keep_prob": a.full_keep_prob, "fixed_snr": a.fixed_snr,
+                           "schedule": "time" if a.steps <= 0 else "steps",
+                           "time_budget_min": a.time_budget_min,
                            "fixed_keep": a.fixed_keep}}
 
     def save(self):
@@ -222,8 +238,7 @@ class Trainer:
             for i, n in enumerate(names):
                 sel = torch.as_tensor(np.flatnonzero(which == i), device=z.device)
                 if len(sel):
-                    yi, nvi = self.channels[n](z[sel].cpu(), snr[sel].cpu())
-                    y[sel], nv[sel] = yi.to(z.device), nvi.to(z.device)
+                    y[sel], nv[sel] = self.channels[n](z[sel], snr[sel])
             return y, nv
         return channel
 
@@ -246,16 +261,25 @@ class Trainer:
         if new_log:
             writer.writeheader()
         snaps = {int(s) for s in a.snapshot_steps.split(",") if s} if a.snapshot_steps else set()
-        bar = tqdm(total=a.steps, initial=self.step, disable=self.rank != 0 or a.quiet,
+        by_time = a.steps <= 0          # the schedule spans the time budget instead of steps
+        budget_s = a.time_budget_min * 60
+        bar = tqdm(total=None if by_time else a.steps, initial=self.step,
+                   disable=self.rank != 0 or a.quiet,
                    mininterval=5.0, desc=f"train {a.arch}")
         t_last = time.monotonic()
         losses, psnrs = [], []
-        deadline = time.monotonic() + a.time_budget_min * 60 if a.time_budget_min else None
+        deadline = time.monotonic() + budget_s if (a.time_budget_min and not by_time) else None
         try:
-            last = min(a.steps, a.stop_step) if a.stop_step else a.steps
+            last = (min(a.steps, a.stop_step) if a.stop_step else a.steps) if not by_time \
+                else (a.stop_step or 1 << 62)
             while self.step < last and not stop["flag"]:
-                crop = a.crop if self.step < a.crop_switch * a.steps else a.crop_late
-                lr = lr_at(self.step, a.steps, a.lr)
+                if by_time and self.elapsed >= budget_s:
+                    print(f"train: time budget of {a.time_budget_min} min reached "
+                          f"(step {self.step})")
+                    break
+                frac = self.elapsed / budget_s if by_time else self.step / a.steps
+                crop = a.crop if frac < a.crop_switch else a.crop_late
+                lr = lr_at(self.step, a.steps, a.lr, frac=frac if by_time else None)
                 for g in self.opt.param_groups:
                     g["lr"] = lr
                 loss, p = self.train_step(crop)
@@ -303,6 +327,10 @@ class Trainer:
         if self.rank == 0:
             print(f"train: step {self.step}, {self.elapsed / 60:.1f} min, checkpoint "
                   f"{self.out / 'model.pt'}")
+            if self.val:
+                v = validate(self.model, self.val, self.device)
+                print(f"train: held-out PSNR at 10 dB: full keep {v['val_psnr_full']:.2f} dB, "
+                      f"keep {self.model.C // 2} {v['val_psnr_half']:.2f} dB")
         return 0
 
 
@@ -311,7 +339,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="", help="JSON architecture config, e.g. '{\"C\": 32}'")
     p.add_argument("--data", default=None, help="folder of images (default: built-in photos)")
     p.add_argument("--out", default="runs/train", help="output folder")
-    p.add_argument("--steps", type=int, default=40000)
+    p.add_argument("--steps", type=int, default=40000,
+                   help="0: as many as --time-budget-min allows, the schedule spanning the time")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--crop", type=int, default=64)
     p.add_argument("--crop-late", type=int, default=128)
@@ -338,7 +367,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop (and save) at this step; the LR schedule still spans --steps, "
                         "so ablations can share the first part of a longer run's recipe")
     p.add_argument("--time-budget-min", type=float, default=0.0,
-                   help="stop (and save) after this many minutes")
+                   help="stop (and save) after this many minutes (with --steps 0: training "
+                        "minutes in all, resumable, and the LR and crop schedules follow them)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -225,6 +225,99 @@ def test_training_lowers_the_loss_and_resumes(tmp_path, photo):
     assert meta["training"]["steps"] == 100
 
 
+def test_time_budget_schedule_spans_the_time_and_resumes(tmp_path, photo):
+    """--steps 0: training runs for the time budget (in all, across a resume) and the
+    learning rate decays over that time rather than over a step count."""
+    from models.train import lr_at
+
+    assert lr_at(500, 0, 1e-3, frac=0.0) == pytest.approx(1e-3)
+    assert lr_at(500, 0, 1e-3, frac=1.0) == pytest.approx(0.02e-3)
+    assert lr_at(500, 0, 1e-3, frac=0.5) == pytest.approx(0.51e-3)
+    data = _image_folder(tmp_path, photo, 3)
+    out = tmp_path / "run"
+    common = ["train", "--arch", "deepjscc2019", "--data", str(data), "--out", str(out),
+              "--batch", "4", "--crop", "32", "--crop-late", "32", "--log-every", "5",
+              "--val-every", "0", "--threads", "2", "--quiet", "--steps", "0"]
+    p = _semcom(*common)
+    assert p.returncode != 0 and "--time-budget-min" in p.stderr + p.stdout
+    p = _semcom(*common, "--time-budget-min", "0.05")
+    assert p.returncode == 0, p.stderr
+    assert "time budget of 0.05 min reached" in p.stdout
+    rows = _log(out / "log.csv")
+    assert 2.0 <= float(rows[-1]["elapsed_s"]) <= 4.0
+    lrs = [float(r["lr"]) for r in rows if int(r["step"]) > 200]
+    assert lrs == sorted(lrs, reverse=True)
+    p = _semcom(*common, "--time-budget-min", "0.1", "--resume")
+    assert p.returncode == 0, p.stderr
+    rows2 = _log(out / "log.csv")
+    assert int(rows2[-1]["step"]) > int(rows[-1]["step"])
+    assert 5.0 <= float(rows2[-1]["elapsed_s"]) <= 7.0
+    meta = load_checkpoint(out / "model.pt", arch="deepjscc2019")[1]
+    assert meta["training"]["recipe"]["schedule"] == "time"
+
+
+def test_wallpaper_folder_from_the_environment(tmp_path):
+    """SEMCOM_WALLPAPERS replaces /usr/share/wallpapers (a GPU machine carries a copy)."""
+    folder = tmp_path / "wp" / "Grey" / "contents" / "images"
+    folder.mkdir(parents=True)
+    Image.fromarray(np.full((40, 64, 3), 77, np.uint8)).save(folder / "1280x1024.png")
+    code = ("from models.data import builtin_images\n"
+            "ims = {i.name: i.array for i in builtin_images()}\n"
+            "w = sorted(n for n in ims if n.startswith('wallpaper:'))\n"
+            "print(w, int(ims['wallpaper:Grey'].mean()) if w else -1)")
+    env = dict(os.environ, SEMCOM_WALLPAPERS=str(tmp_path / "wp"))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       cwd=REPO, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "['wallpaper:Grey'] 77"
+
+
+def test_model_card_history_continues_the_committed_log(tmp_path):
+    from benchmarks.model_card import compute_text, merged_log
+
+    prior = tmp_path / "prior.csv"
+    prior.write_text("step,elapsed_s,val_psnr_full,run\n100,3600.0,25.0,main\n"
+                     "200,7200.0,26.0,ft\n")
+    run = tmp_path / "device"
+    run.mkdir()
+    (run / "log.csv").write_text("step,elapsed_s,val_psnr_full\n50,60.0,26.5\n100,120.0,27\n")
+    log = merged_log([run], prior)
+    assert [(int(r["step"]), float(r["elapsed_s"]), r["run"]) for r in log] == [
+        (100, 3600.0, "main"), (200, 7200.0, "ft"), (250, 7260.0, "device"),
+        (300, 7320.0, "device")]
+    assert [r["device"] for r in log] == ["cpu", "cpu", "unknown", "unknown"]
+    text = compute_text(log)
+    assert text.startswith("2.00 hours on the CPU") and "2.0 minutes on unknown" in text
+
+
+def test_device_training_script_runs_here_on_the_cpu(tmp_path):
+    """scripts/device_train.sh is what a lent GPU machine runs; without a GPU it trains on the
+    CPU, so its whole path (wallpaper copy, time budget, files for $OUT) is checked here."""
+    import shutil
+
+    if not Path("/usr/share/wallpapers/Grey").is_dir():
+        pytest.skip("Debian wallpapers not installed")
+    kit = tmp_path / "repo"
+    shutil.copytree(REPO, kit, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "runs", "out", ".devkit", "__pycache__", "*.egg-info"))
+    env = dict(os.environ, PY=sys.executable)
+    p = subprocess.run(["bash", "scripts/devkit.sh"], cwd=kit, env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "13 photos" in p.stdout
+    env.update(OUT=str(tmp_path / "out"), RUN=str(tmp_path / "run"), MINUTES="0.05",
+               BATCH="2", CROP="32", CROP_LATE="32", VAL_EVERY="0")
+    p = subprocess.run(["bash", "scripts/device_train.sh", "--threads", "2"], cwd=kit, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "initialised from models/checkpoints/afjscc-default.pt" in p.stdout
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == [
+        "log.csv", "model.pt", "train.out"]
+    meta = load_checkpoint(tmp_path / "out" / "model.pt", arch="afjscc")[1]
+    assert meta["training"]["recipe"]["schedule"] == "time"
+    assert meta["training"]["init"] == "models/checkpoints/afjscc-default.pt"
+
+
 def test_eval_writes_json_and_plot(tmp_path, photo):
     data = _image_folder(tmp_path, photo, 2)
     ckpt = _tiny_model_file(tmp_path, "afjscc")
