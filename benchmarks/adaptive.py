@@ -23,6 +23,9 @@ Printed, each from one run:
 - the step response: keep after a 10 dB SNR drop, image by image.
 
 ``--png`` plots mean PSNR against symbols for fixed keeps, the policy and the oracle.
+``--walk-step`` sets how fast the SNR wanders (std of the per-image step, default 5 dB);
+``--genie`` tells the policy each image's true SNR before it decides, which separates the
+cost of feedback delay and estimation error from what the model allows.
 """
 
 from __future__ import annotations
@@ -41,16 +44,23 @@ from models.codec import JSCCCodec
 from sdr_tx.rate_controller import RateController, Report
 
 
-def run_adaptive(codec, table, imgs, snrs, target, seed, margin_db=0.5):
-    """Per image (keep, PSNR, symbols) of the target policy, lock-step with the RX reports."""
+def run_adaptive(codec, table, imgs, snrs, target, seed, margin_db=0.5, genie=False):
+    """Per image (keep, PSNR, symbols) of the target policy, lock-step with the RX reports.
+
+    ``genie``: the controller is told each image's true SNR just before it decides (no
+    feedback delay, no estimation error; a diagnostic, not a policy)."""
     link = PhyLink(codec, seed=seed)
-    ctl = RateController(codec.C, "target", table, target_psnr=target, margin_db=margin_db)
+    ctl = RateController(codec.C, "target", table, target_psnr=target, margin_db=margin_db,
+                         alpha=1.0 if genie else 0.5)
     seq, out = 0, []
     for i, (img, snr) in enumerate(zip(imgs, snrs, strict=True)):
+        if genie:
+            ctl.on_report(Report(seq, snr), float(i))
+            seq += 1
         d = ctl.decide(float(i), codec.model.symbols_per_channel(*img.shape[:2]))
         tx_snr = d.snr_used_db if d.snr_used_db is not None else 10.0
         r = link.send(img, d.keep, tx_snr, snr)
-        for s in r.frame_snrs:
+        for s in ([] if genie else r.frame_snrs):
             ctl.on_report(Report(seq, s), float(i) + 0.5)
             seq += 1
         out.append((d.keep, r.psnr_db, r.symbols))
@@ -116,16 +126,22 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=4)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--png", default="", help="write the rate-quality plot here")
+    p.add_argument("--walk-step", type=float, default=5.0,
+                   help="std of the per-image SNR step of the random walk, dB")
+    p.add_argument("--genie", action="store_true",
+                   help="diagnostic: the policy is told each image's true SNR in advance")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
     table = RateTable.load(table_path(codec.model_hash), codec.model_hash)
     base = heldout_images(256, 5)
     imgs = [base[i % len(base)] for i in range(args.images)]
-    walk = RandomWalk("0,25,5", args.seed)
+    walk = RandomWalk(f"0,25,{args.walk_step:g}", args.seed)
     snrs = [walk.value(i) for i in range(args.images)]
     print(f"model {codec.model_hash}; {args.images} images (5 held-out photos, 256 px); SNR "
-          f"trace: random walk 0..25 dB, mean {np.mean(snrs):.1f} dB")
+          f"trace: random walk 0..25 dB, step std {args.walk_step:g} dB per image, mean "
+          f"{np.mean(snrs):.1f} dB" + ("; GENIE: the policy knows each image's true SNR"
+                                       if args.genie else ""))
 
     keeps = list(table.keep)
     per_img = {k: run_fixed(codec, imgs, snrs, k, args.seed) for k in keeps}
@@ -141,7 +157,7 @@ def main(argv=None) -> int:
                      | {round(best_p, 2)})
     policy = []
     for t in targets:
-        res = run_adaptive(codec, table, imgs, snrs, t, args.seed)
+        res = run_adaptive(codec, table, imgs, snrs, t, args.seed, genie=args.genie)
         a_p, a_s = float(np.mean([r[1] for r in res])), float(sum(r[2] for r in res))
         policy.append((a_s, a_p))
         print(f"  target policy at {t:5.2f} dB: mean PSNR {a_p:6.2f} dB, {int(a_s)} symbols, "

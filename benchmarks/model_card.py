@@ -152,7 +152,8 @@ latent channels at H/8, full-keep bandwidth ratio {meta['ratio']:.4f} (1/6), SNR
   Debian wallpapers (see README); random crops at random scales, flips, light colour jitter.
   Held-out (never trained on): coffee, rocket, china, EveningGlow, Path.
 - Recipe{init_note}: {steps_text} of batch {tr.get('batch')}; {crops};
-  Adam, lr {rc['lr']} with 200-step warm-up and cosine decay; per image a random SNR in
+  Adam, lr {rc['lr']} with {rc.get('warmup', 200)}-step warm-up and cosine decay; per image a
+  random SNR in
   {tr['snr'][0]}..{tr['snr'][1]} dB, keep = C with probability {rc['full_keep_prob']} else
   uniform in C/8..C, channel mix `{tr['channels']}`;
   MSE loss; seed {tr.get('seed')}. The first run (`main`) started with a 36000-step

@@ -179,6 +179,7 @@ class Trainer:
                 "recipe": {"crop": a.crop, "crop_late": a.crop_late,
                            "crop_switch": a.crop_switch, "lr": a.lr,
                            "full_keep_prob": a.full_keep_prob, "fixed_snr": a.fixed_snr,
+                           "warmup": a.warmup,
                            "schedule": "time" if a.steps <= 0 else "steps",
                            "time_budget_min": a.time_budget_min,
                            "fixed_keep": a.fixed_keep}}
@@ -242,6 +243,16 @@ class Trainer:
             return y, nv
         return channel
 
+    def _agree(self, elapsed: float, stop: bool) -> tuple[float, bool]:
+        """(largest elapsed time, any rank stopping) over data-parallel ranks."""
+        if self.world == 1:
+            return elapsed, stop
+        import torch.distributed as dist
+        t = torch.tensor([elapsed, float(stop)], dtype=torch.float64,
+                         device=self.device if self.device.type == "cuda" else "cpu")
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return float(t[0]), bool(t[1])
+
     # -- loop -----------------------------------------------------------------------------
     def run(self):
         a = self.args
@@ -268,18 +279,26 @@ class Trainer:
                    mininterval=5.0, desc=f"train {a.arch}")
         t_last = time.monotonic()
         losses, psnrs = [], []
-        deadline = time.monotonic() + budget_s if (a.time_budget_min and not by_time) else None
+        run_start = self.elapsed
         try:
             last = (min(a.steps, a.stop_step) if a.stop_step else a.steps) if not by_time \
                 else (a.stop_step or 1 << 62)
-            while self.step < last and not stop["flag"]:
-                if by_time and self.elapsed >= budget_s:
-                    print(f"train: time budget of {a.time_budget_min} min reached "
-                          f"(step {self.step})")
+            while self.step < last:
+                # data-parallel ranks agree on the clock and on stopping (the slowest rank's
+                # time), so they take the same schedule and leave at the same step
+                elapsed, stopping = self._agree(self.elapsed, stop["flag"])
+                if stopping:
                     break
-                frac = self.elapsed / budget_s if by_time else self.step / a.steps
+                if a.time_budget_min and (elapsed if by_time else elapsed - run_start) \
+                        >= budget_s:
+                    if self.rank == 0:
+                        print(f"train: time budget of {a.time_budget_min} min reached "
+                              f"(step {self.step})")
+                    break
+                frac = elapsed / budget_s if by_time else self.step / a.steps
                 crop = a.crop if frac < a.crop_switch else a.crop_late
-                lr = lr_at(self.step, a.steps, a.lr, frac=frac if by_time else None)
+                lr = lr_at(self.step, a.steps, a.lr, warmup=a.warmup,
+                           frac=frac if by_time else None)
                 for g in self.opt.param_groups:
                     g["lr"] = lr
                 loss, p = self.train_step(crop)
@@ -307,9 +326,6 @@ class Trainer:
                                     self._training_meta())
                 if self.step % a.ckpt_every == 0:
                     self.save()
-                if deadline and time.monotonic() > deadline:
-                    print(f"train: time budget of {a.time_budget_min} min reached")
-                    break
         except KeyboardInterrupt:
             print("train: interrupted, saving")
         finally:
@@ -346,6 +362,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crop-late", type=int, default=128)
     p.add_argument("--crop-switch", type=float, default=0.6)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=200, help="steps of linear LR warm-up")
     p.add_argument("--snr-min", type=float, default=-1.0)
     p.add_argument("--snr-max", type=float, default=26.0)
     p.add_argument("--fixed-snr", type=float, default=None, help="train at one SNR only")
