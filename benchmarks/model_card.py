@@ -131,8 +131,9 @@ def main(argv=None) -> int:
              f"then {rc['crop_late']} px")
     phases = ", then ".join(dict.fromkeys(r["run"] for r in log))
     steps_text = (f"{tr.get('steps')} steps" if rc.get("schedule") != "time" else
-                  f"{tr.get('steps')} steps in {rc.get('time_budget_min'):g} training minutes "
-                  "(learning-rate and crop schedules spanning the time)")
+                  f"{tr.get('steps')} steps in {tr.get('wall_hours', 0) * 60:.0f} training "
+                  f"minutes (learning-rate and crop schedules spanning a budget of "
+                  f"{rc.get('time_budget_min'):g}; stopped when it was spent or on SIGTERM)")
     bench = Path(args.bench_log).read_text()
     golden = json.loads((CHECKPOINT_DIR / "golden.json").read_text())
     curve = "\n".join(f"| {r['step']} | {float(r['elapsed_s']) / 3600:.2f} | {r['val_psnr_full']}"
