@@ -298,6 +298,20 @@ def test_model_card_history_continues_the_committed_log(tmp_path):
     assert text.startswith("2.00 hours on the CPU") and "2.0 minutes on unknown" in text
 
 
+def test_model_card_keeps_the_ablations_a_new_benchmark_did_not_redo(tmp_path):
+    from benchmarks.model_card import carry_ablations
+
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("```\ntargets:\n  x\n\nequal-compute ablations (PSNR dB):\n"
+                    "  main   afjscc  10 dB 23.89\n  other  x       10 dB 21.32\n\n"
+                    "golden: {old}\n```\n")
+    out = carry_ablations("targets:\n  y\n\ngolden: {new}\n", card)
+    assert out.index("equal-compute ablations") < out.index("golden: {new}")
+    assert "  main   afjscc  10 dB 23.89\n  other  x       10 dB 21.32\n" in out
+    assert "{old}" not in out and "carried over" in out
+    assert carry_ablations("targets\n", tmp_path / "missing.md") == "targets\n"
+
+
 def test_device_training_script_runs_here_on_the_cpu(tmp_path):
     """scripts/device_train.sh is what a lent GPU machine runs; without a GPU it trains on the
     CPU, so its whole path (wallpaper copy, time budget, files for $OUT) is checked here."""
