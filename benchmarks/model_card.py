@@ -35,8 +35,9 @@ def merged_log(runs: list[Path], prior: Path | None = None) -> list[dict]:
     """The logs of a run and its fine-tuning continuations, steps and time made cumulative,
     after the rows of ``prior`` (an earlier merged log) when given."""
     out, step0, t0 = [], 0, 0.0
-    if prior is not None:
-        out = [dict(r, device=r.get("device") or "cpu") for r in csv.DictReader(open(prior))]
+    if prior is not None:        # read whole: the caller may rewrite that file afterwards
+        with open(prior, newline="") as f:
+            out = [dict(r, device=r.get("device") or "cpu") for r in csv.DictReader(f)]
         if out:
             step0, t0 = int(out[-1]["step"]), float(out[-1]["elapsed_s"])
     for run in runs:
@@ -129,12 +130,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     meta = peek(args.model)
     runs = [Path(r) for r in (args.run or ["runs/main"])]
-    prior = None
-    if args.prior_log:       # read before it is rewritten below
-        prior = Path("runs") / ".prior_training_log.csv"
-        prior.parent.mkdir(exist_ok=True)
-        prior.write_text(Path(args.prior_log).read_text())
-    log = merged_log(runs, prior)
+    log = merged_log(runs, Path(args.prior_log) if args.prior_log else None)
     with open(CHECKPOINT_DIR / "training_log.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(log[0].keys()))
         w.writeheader()
