@@ -1,10 +1,12 @@
 """Training and evaluation images.
 
 The built-in set needs no download: the colour photos that ship inside scikit-image and
-scikit-learn, plus the photographic wallpapers of Debian's ``plasma-workspace-wallpapers``
-(installed by ``make setup``). The held-out split is fixed by name (:data:`HELDOUT`); everything
-else trains. ``--data DIR`` uses any folder of images instead (split by a seeded hash of the
-file name), and a folder holding CIFAR-10's python batches (``data_batch_*``) is read as such.
+scikit-learn, plus the photographic wallpapers of Debian's ``plasma-workspace-wallpapers``,
+``mate-backgrounds``, ``lomiri-wallpapers-16.04`` and ``lomiri-wallpapers-20.04`` (installed by
+``make setup``; :data:`WALLPAPER_PHOTOS`, :data:`EXTRA_PHOTOS`). The held-out split is fixed by
+name (:data:`HELDOUT`); everything else trains. ``--data DIR`` uses any folder of images instead
+(split by a seeded hash of the file name), and a folder holding CIFAR-10's python batches
+(``data_batch_*``) is read as such.
 
 Images are kept in memory as uint8 tensors ``(3, H, W)``; :class:`CropSampler` draws random
 crops at random scales with flips and light colour jitter, as float ``(B, 3, S, S)`` in [0, 1],
@@ -35,6 +37,25 @@ WALLPAPER_DIR = Path(os.environ.get("SEMCOM_WALLPAPERS", "/usr/share/wallpapers"
 WALLPAPER_PHOTOS = ("Autumn", "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour",
                     "EveningGlow", "FallenLeaf", "Grey", "Kite", "OneStandsOut", "Path", "Volna",
                     "summer_1am")
+# Photographs among the wallpapers of other Debian packages (the rest of their 77 images are
+# drawings, abstract renders, gradients or logos): (package, path under BACKGROUNDS_DIR, name).
+# They all train. With SEMCOM_WALLPAPERS set they are looked for in its "backgrounds" subfolder
+# (where scripts/devkit.sh copies them) instead of /usr/share/backgrounds.
+EXTRA_PHOTOS = (
+    *(("mate-backgrounds", f"mate/nature/{n}.jpg", n) for n in (
+        "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops",
+        "Storm", "TwoWings", "Wood", "YellowFlower")),
+    *(("lomiri-wallpapers-16.04", f"{n}_by_{author}.jpg", n) for n, author in (
+        ("Bridge", "Sander_Klootwijk"), ("Dragonfly", "Bolly"), ("Picture_0B", "freespace"),
+        ("Picture_1A", "freespace"), ("Wine", "Jakkub_Mede"), ("aitzgorri", "Aitzol_Berasategi"),
+        ("analogpattern", "Peter_Nerlich"), ("free", "Peter_Nerlich"),
+        ("friends", "Aitzol_Berasategi"), ("greentock", "Peter_Nerlich"),
+        ("life", "Aitzol_Berasategi"), ("picosdeeuropa", "Aitzol_Berasategi"),
+        ("seeding", "Clements_Engelhardt"), ("sunset", "Aitzol_Berasategi"))),
+    ("lomiri-wallpapers-20.04", "Kleiber_by_Lukas_Baubkus.jpg", "Kleiber"),
+)
+BACKGROUNDS_DIR = (WALLPAPER_DIR / "backgrounds" if "SEMCOM_WALLPAPERS" in os.environ
+                   else Path("/usr/share/backgrounds"))
 # The fixed held-out photos: never trained on, used by `semcom eval` and the model card.
 HELDOUT = ("skimage:coffee", "skimage:rocket", "sklearn:china.jpg", "wallpaper:EveningGlow",
            "wallpaper:Path")
@@ -90,6 +111,10 @@ def builtin_images() -> list[NamedImage]:
     for n in WALLPAPER_PHOTOS:
         f = _wallpaper_file(n)
         if f is not None:
+            out.append(NamedImage(f"wallpaper:{n}", load_image_file(f, WALLPAPER_MAX_SIDE)))
+    for _pkg, rel, n in EXTRA_PHOTOS:
+        f = BACKGROUNDS_DIR / rel
+        if f.is_file():
             out.append(NamedImage(f"wallpaper:{n}", load_image_file(f, WALLPAPER_MAX_SIDE)))
     return out
 
@@ -152,10 +177,16 @@ def to_uint8(t: torch.Tensor) -> np.ndarray:
 
 
 class CropSampler:
-    """Random training crops: random image (weighted by area), random scale in
-    ``[min_scale, 1]`` of the image, random position, horizontal flip, light colour jitter.
+    """Random training crops: a random image (weighted by the square root of its area), a square
+    crop at a random position whose side is a random fraction of the image's short side,
+    log-uniform in ``[min_scale, 1]`` (every octave of zoom equally likely; 1 is the whole short
+    side), resized to ``size`` x ``size`` (bilinear, antialiased), then a random horizontal flip
+    and light colour jitter. The side is never below ``size`` source pixels where the image has
+    them (a small fraction of a small image is taken 1:1 instead of upsampled); an image shorter
+    than ``size`` is taken whole and upsampled.
 
-    ``sample(batch, size)`` -> float ``(batch, 3, size, size)`` in [0, 1].
+    ``sample(batch, size)`` -> float ``(batch, 3, size, size)`` in [0, 1]; the same ``seed`` (or
+    ``set_state(state())``) gives the same crops.
     """
 
     def __init__(self, images: list[NamedImage], seed: int = 0, min_scale: float = 0.2,
@@ -168,6 +199,8 @@ class CropSampler:
         areas = np.array([im.shape[1] * im.shape[2] for im in self.images], dtype=np.float64)
         self.weights = np.sqrt(areas) / np.sqrt(areas).sum()
         self.rng = np.random.default_rng(seed)
+        if not 0.0 < min_scale <= 1.0:
+            raise ValueError(f"min_scale must be in (0, 1], not {min_scale}")
         self.min_scale = min_scale
         self.jitter = jitter
 
@@ -181,10 +214,9 @@ class CropSampler:
         img = self.images[self.rng.choice(len(self.images), p=self.weights)]
         _, h, w = img.shape
         short = min(h, w)
-        # the crop covers `side` source pixels; scale 1 means 1:1 pixels
-        lo = max(size, int(self.min_scale * short)) if short >= size else short
-        side = int(self.rng.integers(min(size, short), max(lo, min(size, short)) + 1))
-        side = min(side, short)
+        # the crop covers `side` source pixels: a log-uniform fraction of the short side
+        frac = float(np.exp(self.rng.uniform(np.log(self.min_scale), 0.0)))
+        side = min(short, max(min(size, short), round(frac * short)))
         y = int(self.rng.integers(0, h - side + 1))
         x = int(self.rng.integers(0, w - side + 1))
         crop = img[:, y:y + side, x:x + side].float()[None] / 255.0

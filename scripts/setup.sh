@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PKGS=(gnuradio python3-uhd python3-libiio plasma-workspace-wallpapers)
+DEB_PKGS=(gnuradio python3-uhd python3-libiio plasma-workspace-wallpapers mate-backgrounds
+          lomiri-wallpapers-16.04 lomiri-wallpapers-20.04)
 VENV=${SEMCOM_VENV:-.venv}
 PYADI_VERSION=0.0.21
 t0=$(date +%s)
