@@ -52,6 +52,7 @@ class JSCCModel(nn.Module):
     C: int
     down: int
     snr_range = (0.0, 25.0)
+    side_bits = 0          # bits of side information per image (0: symbols only)
 
     def config(self) -> dict:
         raise NotImplementedError
@@ -79,11 +80,17 @@ class JSCCModel(nn.Module):
         z = torch.complex(real[:, 0::2], real[:, 1::2])
         return normalize_power(z, k)
 
+    def encode_side(self, image: torch.Tensor, snr_db, keep=None):
+        """-> (symbols, side information or None). Architectures with side information
+        (``side_bits`` > 0) return a dict that :meth:`pack_side` turns into bits."""
+        return self.encode(image, snr_db, keep), None
+
     def decode(self, symbols: torch.Tensor, snr_db, keep=None,
-               noise_var: torch.Tensor | None = None) -> torch.Tensor:
+               noise_var: torch.Tensor | None = None, side=None) -> torch.Tensor:
         """``symbols``: complex (B, C, h, w), anything beyond ``keep`` is ignored (zeroed).
         ``noise_var``: optional per-symbol noise variance (same shape, real) after
-        equalisation; architectures that do not use it ignore it."""
+        equalisation; architectures that do not use it ignore it. ``side``: the side
+        information (architectures without it ignore it)."""
         snr, k = self._side(symbols, snr_db, keep)
         symbols = symbols * keep_mask(k, self.C)
         real = torch.stack([symbols.real, symbols.imag], dim=2).flatten(1, 2)
@@ -92,8 +99,8 @@ class JSCCModel(nn.Module):
     def forward(self, image, snr_db, keep=None, channel=None):
         """Encode, pass through ``channel`` (a callable ``(symbols, snr) -> (y, nvar)``), decode."""
         snr, k = self._side(image, snr_db, keep)
-        z = self.encode(image, snr, k)
+        z, side = self.encode_side(image, snr, k)
         if channel is None:
-            return self.decode(z, snr, k)
+            return self.decode(z, snr, k, None, side)
         y, nvar = channel(z, snr)
-        return self.decode(y, snr, k, nvar)
+        return self.decode(y, snr, k, nvar, side)

@@ -26,7 +26,9 @@ from models.registry import create
 FORMAT = "semcom-jscc"
 VERSION = 1
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
-SHIPPED = {"default": CHECKPOINT_DIR / "afjscc-default.pt"}
+SHIPPED = {"default": CHECKPOINT_DIR / "afjscc-default.pt",
+           "softcast": CHECKPOINT_DIR / "softcast.pt",
+           "afjscc": CHECKPOINT_DIR / "afjscc-default.pt"}
 
 
 class CheckpointError(ValueError):

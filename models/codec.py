@@ -1,8 +1,11 @@
 """Whole-image encode/decode around a JSCC model: any image size, numpy in and out.
 
 ``JSCCCodec.encode(image uint8 (H, W, 3), snr_db, keep)`` -> complex64 symbols ``(keep, h, w)``
-(only the sent channels, unit mean power); ``decode(symbols, (H, W), snr_db, keep,
-noise_var=None)`` -> uint8 image. Zero-filling of unsent channels happens here; images are
+(only the sent channels, unit mean power); ``encode_side`` also returns the side-information
+bits (uint8, ``side_bits`` of them; None for models without); ``decode(symbols, (H, W),
+snr_db, keep, noise_var=None, side=None)`` -> uint8 image. ``symbols_for(keep, H, W)`` is the
+channel-symbol count of one image, side frame payload included (what every bandwidth figure
+counts). Zero-filling of unsent channels happens here; images are
 padded (edge replicate) to a multiple of the model's downsampling and cropped back.
 This is the interface the radio blocks wrap.
 """
@@ -24,6 +27,7 @@ class JSCCCodec:
         self.meta = meta or {}
         self.C = model.C
         self.down = model.down
+        self.side_bits = int(getattr(model, "side_bits", 0))
 
     @classmethod
     def load(cls, name_or_path=None, threads: int | None = None):
@@ -51,16 +55,40 @@ class JSCCCodec:
         ph, pw = (-h) % self.down, (-w) % self.down
         return F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
 
+    def encoder_snr(self, snr_db: float) -> float:
+        """The SNR the encoder uses: clamped, and on the header's 0.25 dB grid, so a decoder
+        that recomputes the encoder's gains from the header gets exactly the same ones."""
+        from semcom.header import Header
+        return Header.snr_grid(self.clamp_snr(snr_db))
+
+    def side_symbols(self) -> int:
+        from semcom import sideinfo
+        return sideinfo.n_symbols(self.side_bits)
+
+    def symbols_for(self, keep: int, height: int, width: int) -> int:
+        h, w = self.latent_shape(height, width)
+        return int(keep) * h * w + self.side_symbols()
+
     @torch.inference_mode()
-    def encode(self, image: np.ndarray, snr_db: float, keep: int | None = None) -> np.ndarray:
+    def encode_side(self, image: np.ndarray, snr_db: float, keep: int | None = None):
+        """-> (symbols complex64 (keep, h, w), side bits uint8 or None)."""
         keep = self.C if keep is None else int(keep)
         x = self._pad(to_tensor(image)[None])
-        z = self.model.encode(x, self.clamp_snr(snr_db), keep)
-        return z[0, :keep].numpy().astype(np.complex64)
+        z, side = self.model.encode_side(x, self.encoder_snr(snr_db), keep)
+        bits = None
+        if side is not None:
+            bits = self.model.pack_side(side)[0].numpy().astype(np.uint8)
+        return z[0, :keep].numpy().astype(np.complex64), bits
+
+    def encode(self, image: np.ndarray, snr_db: float, keep: int | None = None) -> np.ndarray:
+        return self.encode_side(image, snr_db, keep)[0]
 
     @torch.inference_mode()
     def decode(self, symbols: np.ndarray, size: tuple[int, int], snr_db: float,
-               keep: int | None = None, noise_var: np.ndarray | None = None) -> np.ndarray:
+               keep: int | None = None, noise_var: np.ndarray | None = None,
+               side: np.ndarray | None = None, tx_snr_db: float | None = None) -> np.ndarray:
+        """``side``: the side-information bits (required when ``side_bits`` > 0);
+        ``tx_snr_db``: the SNR the encoder was told (the header's), default ``snr_db``."""
         keep = symbols.shape[0] if keep is None else int(keep)
         h, w = self.latent_shape(*size)
         if symbols.shape != (keep, h, w):
@@ -71,5 +99,22 @@ class JSCCCodec:
         if noise_var is not None:
             nv = torch.ones((1, self.C, h, w))
             nv[0, :keep] = torch.from_numpy(np.asarray(noise_var, dtype=np.float32))
-        out = self.model.decode(full, self.clamp_snr(snr_db), keep, nv)
+        side_d = None
+        if self.side_bits:
+            from models.softcast import SideError
+            if side is None:
+                raise SideError("this model needs its side information to decode")
+            side_d = self.model.unpack_side(torch.from_numpy(np.asarray(side, np.uint8)))
+            enc_snr = self.encoder_snr(snr_db if tx_snr_db is None else tx_snr_db)
+            out = self.model.decode(full, enc_snr, keep, self._noise(nv, snr_db, full.shape),
+                                    side_d)
+        else:
+            out = self.model.decode(full, self.clamp_snr(snr_db), keep, nv)
         return to_uint8(out[0, :, :size[0], :size[1]])
+
+    @staticmethod
+    def _noise(nv, snr_db, shape):
+        """Per-symbol noise variance: the equaliser's, or from the SNR when not given."""
+        if nv is not None:
+            return nv
+        return torch.full(shape, 10.0 ** (-float(snr_db) / 10.0))

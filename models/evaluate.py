@@ -27,13 +27,16 @@ from models.metrics import psnr, ssim
 
 def model_roundtrip(codec: JSCCCodec, image: np.ndarray, snr_db: float, keep: int,
                     channel: str, seed: int) -> tuple[np.ndarray, int]:
-    """Encode, pass the sent symbols through the channel, decode. -> (image, n symbols)."""
+    """Encode, pass the sent symbols through the channel, decode. -> (image, n symbols).
+
+    The symbol count charges the model its side information too (the side frame's payload,
+    which is simulated as delivered: its loss is a PHY matter, measured through the PHY)."""
     g = torch.Generator().manual_seed(seed)
     ch = make_channel(channel, g)
-    z = codec.encode(image, snr_db, keep)
+    z, side = codec.encode_side(image, snr_db, keep)
     y, nv = ch(torch.from_numpy(z)[None], torch.tensor([float(snr_db)]))
-    out = codec.decode(y[0].numpy(), image.shape[:2], snr_db, keep, nv[0].numpy())
-    return out, z.size
+    out = codec.decode(y[0].numpy(), image.shape[:2], snr_db, keep, nv[0].numpy(), side)
+    return out, z.size + codec.side_symbols()
 
 
 def evaluate(codec: JSCCCodec, images, snrs, keeps, channel="awgn", baselines=BASELINES,

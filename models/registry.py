@@ -22,7 +22,7 @@ def register_model(name: str, description: str = ""):
 
 def _load_builtin() -> None:
     # Importing the modules registers their architectures.
-    from models import afjscc, deepjscc2019  # noqa: F401
+    from models import afjscc, deepjscc2019, softcast  # noqa: F401
 
 
 def available() -> dict[str, str]:

@@ -77,9 +77,9 @@ def validate(model, val: list[torch.Tensor], device, snr_db: float = 10.0) -> di
             x = t[None].to(device)
             snr = torch.full((1,), snr_db, device=device)
             k = torch.full((1,), keep, dtype=torch.long, device=device)
-            z = model.encode(x, snr, k)
+            z, side = model.encode_side(x, snr, k)
             y, nv = ch(z.cpu(), snr.cpu())
-            out = model.decode(y.to(device), snr, k, nv.to(device))
+            out = model.decode(y.to(device), snr, k, nv.to(device), side)
             ps.append(float(batch_psnr(out, x)[0]))
         res[name] = float(np.mean(ps))
     model.train()
@@ -217,15 +217,15 @@ class Trainer:
         snr, keep = self._side(a.batch)
         names = [n for n, _ in self.mix]
         which = self.rng.choice(len(names), size=a.batch, p=[w for _, w in self.mix])
-        z = self.model.encode(x, snr.to(self.device), keep.to(self.device)) \
-            if self.world == 1 else None
+        z, side = self.model.encode_side(x, snr.to(self.device), keep.to(self.device)) \
+            if self.world == 1 else (None, None)
         if self.world > 1:
             # DDP needs the forward through the wrapper: encode+channel+decode in one call
             out = self.net(x, snr.to(self.device), keep.to(self.device),
                            channel=self._mixed_channel(which, names))
         else:
             y, nv = self._mixed_channel(which, names)(z, snr.to(self.device))
-            out = self.model.decode(y, snr.to(self.device), keep.to(self.device), nv)
+            out = self.model.decode(y, snr.to(self.device), keep.to(self.device), nv, side)
         loss = torch.mean((out - x) ** 2)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

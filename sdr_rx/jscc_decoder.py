@@ -7,6 +7,13 @@ partial), then decoded with the model at the frames' mean estimated SNR and the 
 on port ``images`` as a dict: ``image_id, keep, symbols, frames_received, frame_count,
 partial, est_snr_db, tx_snr_db, decode_ms`` and, when ``reference`` names the originals (a
 folder or file list in TX order, image ids counted from ``first_id``), ``psnr_db`` and ``ssim``.
+
+Untrusted input never takes the process down: every header is checked against the model's
+geometry and size limits before anything is allocated (``frames_rejected``); an image whose
+side information is missing or fails its CRC is dropped and counted (``images_lost`` and
+``images_lost_<cause>``); any other failure to decode an image is logged, counted
+(``images_lost_decode_error``) and the receiver goes on. Lost images are published too, with
+``lost: true`` and a ``cause``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,10 @@ from gnuradio import gr
 
 from sdr_rx.framelog import FrameLog
 from sdr_rx.reassembly import Reassembler
-from semcom.header import Header
+from semcom import sideinfo
+from semcom.header import Header, HeaderError
+
+MAX_SIDE = 4096     # largest image side a header may claim (memory bound for the decoder)
 
 
 class _RxFrame:
@@ -49,7 +59,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         self.log = log or FrameLog()
-        self.reasm = Reassembler(timeout_s, self.log)
+        self.reasm = Reassembler(timeout_s, self.log, needs_side=self.codec.side_bits > 0,
+                                 check=self.check_header)
         self.references = self._references(reference, max_side)
         self.first_id = int(first_id)
         self.lock = threading.Lock()
@@ -75,6 +86,24 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         if reference:
             self.references = self._references(reference, max_side)
 
+    def check_header(self, h: Header) -> None:
+        """Raise HeaderError when a header cannot describe an image of this model."""
+        c = self.codec
+        if h.channels != c.C:
+            raise HeaderError(f"header says {h.channels} channels, the model has {c.C}")
+        if not (1 <= h.img_h <= MAX_SIDE and 1 <= h.img_w <= MAX_SIDE):
+            raise HeaderError(f"image {h.img_h}x{h.img_w} outside 1..{MAX_SIDE} per side")
+        if (h.lat_h, h.lat_w) != c.latent_shape(h.img_h, h.img_w):
+            raise HeaderError(f"latent {h.lat_h}x{h.lat_w} does not fit image "
+                              f"{h.img_h}x{h.img_w}")
+        if h.frame_count > h.keep * h.lat_h * h.lat_w:
+            raise HeaderError(f"{h.frame_count} frames for {h.keep * h.lat_h * h.lat_w} "
+                              "symbols")
+        if h.is_side and h.payload_len != c.side_symbols():
+            raise HeaderError(f"side frame of {h.payload_len} symbols, the model's has "
+                              f"{c.side_symbols()}" if c.side_bits else
+                              "side frame for a model without side information")
+
     def handle_frame(self, msg):
         try:
             frame = _RxFrame(msg)
@@ -90,15 +119,54 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         for asm in released:
             self._decode(asm)
 
+    def _lost(self, asm, cause: str, detail: str = "") -> None:
+        self.log.count("images_lost")
+        self.log.count(f"images_lost_{cause}")
+        snr = asm.snr_db if np.isfinite(asm.snr_db) else asm.tx_snr_db
+        rec = {"image_id": asm.image_id, "lost": True, "cause": cause, "keep": asm.keep,
+               "symbols": asm.keep * asm.lat_h * asm.lat_w + self.codec.side_symbols(),
+               "frames_received": len(asm.received), "frame_count": asm.frame_count,
+               "partial": True, "side_received": asm.side is not None,
+               "est_snr_db": round(float(snr), 3), "tx_snr_db": asm.tx_snr_db,
+               "height": asm.img_h, "width": asm.img_w, "t_decoded": time.time()}
+        if detail:
+            rec["detail"] = detail[:200]
+        self.log.event("image", **rec)
+        with self.lock:
+            self.results.append(rec)
+        self.message_port_pub(pmt.intern("images"), pmt.to_pmt(rec))
+
     def _decode(self, asm):
+        try:
+            self._decode_image(asm)
+        except Exception as exc:  # untrusted input never takes the receiver down
+            self.logger.warn(f"image {asm.image_id}: not decoded ({type(exc).__name__}: {exc})")
+            self._lost(asm, "decode_error", f"{type(exc).__name__}: {exc}")
+
+    def _side_bits(self, asm):
+        """-> side-information bits, None when the model has none; raises SideInfoError."""
+        if not self.codec.side_bits:
+            return None
+        if asm.side is None:
+            raise sideinfo.SideInfoError("side frame not received")
+        return sideinfo.decode(asm.side[0], asm.side[1], self.codec.side_bits)
+
+    def _decode_image(self, asm):
         t0 = time.perf_counter()
+        try:
+            side = self._side_bits(asm)
+        except sideinfo.SideInfoError as exc:
+            self._lost(asm, "no_side" if asm.side is None else "side_crc", str(exc))
+            return
         sym, nv = asm.latent()
         snr = asm.snr_db if np.isfinite(asm.snr_db) else asm.tx_snr_db
-        img = self.codec.decode(sym, (asm.img_h, asm.img_w), snr, asm.keep, nv)
+        img = self.codec.decode(sym, (asm.img_h, asm.img_w), snr, asm.keep, nv, side,
+                                tx_snr_db=asm.tx_snr_db)
         dt = 1e3 * (time.perf_counter() - t0)
         partial = not asm.complete
         self.log.count("images_partial" if partial else "images_complete")
-        rec = {"image_id": asm.image_id, "keep": asm.keep, "symbols": int(sym.size),
+        rec = {"image_id": asm.image_id, "keep": asm.keep,
+               "symbols": int(sym.size) + self.codec.side_symbols(),
                "frames_received": len(asm.received), "frame_count": asm.frame_count,
                "partial": partial, "est_snr_db": round(float(snr), 3),
                "tx_snr_db": asm.tx_snr_db, "decode_ms": round(dt, 2), "t_decoded": time.time(),

@@ -4,7 +4,11 @@ Frames carry ``image_id``, ``frame_idx`` of ``frame_count``, ``keep`` and the la
 frame ``i`` holds flat positions ``i::frame_count`` (:mod:`semcom.interleave`). An image is
 released when all its frames arrived, when a frame of another image arrives (images are sent
 in order: the older one is released as partial), after ``timeout_s`` without its frames, or at
-``flush()``. Duplicates (same image and frame index) are dropped and counted.
+``flush()``. Duplicates (same image and frame index) are dropped and counted. A side frame
+(header flag ``FLAG_SIDE``) carries the image's side information; with ``needs_side`` an image
+is complete only with it. ``check(header)`` (optional) vets every header before anything is
+allocated: it raises ``HeaderError`` for fields that cannot belong to this receiver's model,
+and the frame is dropped and counted (``frames_rejected``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class Assembly:
     tx_snr_db: float
     symbols: np.ndarray
     noise_var: np.ndarray
+    needs_side: bool = False
+    side: tuple | None = None          # (symbols, noise_var) of the side frame
     received: set = field(default_factory=set)
     snr_lin: list = field(default_factory=list)
     first_seen: float = 0.0
@@ -37,7 +43,8 @@ class Assembly:
 
     @property
     def complete(self) -> bool:
-        return len(self.received) == self.frame_count
+        return len(self.received) == self.frame_count and \
+            (self.side is not None or not self.needs_side)
 
     @property
     def snr_db(self) -> float:
@@ -49,15 +56,30 @@ class Assembly:
 
 
 class Reassembler:
-    def __init__(self, timeout_s: float = 2.0, log=None):
+    def __init__(self, timeout_s: float = 2.0, log=None, needs_side: bool = False, check=None):
         self.timeout_s = timeout_s
         self.pending: dict[int, Assembly] = {}
         self.log = log
+        self.needs_side = needs_side
+        self.check = check
+
+    def _count(self, name: str) -> None:
+        if self.log:
+            self.log.count(name)
 
     def add(self, frame, now: float | None = None) -> list[Assembly]:
         """Add a decoded frame; returns the images released by it."""
         now = time.monotonic() if now is None else now
         h = frame.header
+        if self.check is not None:
+            from semcom.header import HeaderError
+            try:
+                self.check(h)
+            except HeaderError as exc:
+                self._count("frames_rejected")
+                if self.log:
+                    self.log.event("frame_rejected", image_id=h.image_id, reason=str(exc))
+                return []
         released = [a for k, a in list(self.pending.items()) if k != h.image_id]
         for a in released:
             del self.pending[a.image_id]
@@ -70,18 +92,24 @@ class Reassembler:
             n = h.keep * h.lat_h * h.lat_w
             asm = Assembly(h.image_id, h.keep, h.lat_h, h.lat_w, h.img_h, h.img_w, h.channels,
                            h.frame_count, h.tx_snr_db, np.zeros(n, np.complex64),
-                           np.ones(n, np.float32), first_seen=now)
+                           np.ones(n, np.float32), needs_side=self.needs_side, first_seen=now)
             self.pending[h.image_id] = asm
-        if h.frame_idx in asm.received:
-            if self.log:
-                self.log.count("duplicates")
-            return released
-        idx = interleave.frame_indices(asm.symbols.size, asm.frame_count, h.frame_idx)
-        if idx.size != h.payload_len:
-            return released          # inconsistent header; CRC made this very unlikely
-        asm.symbols[idx] = frame.symbols
-        asm.noise_var[idx] = frame.noise_var
-        asm.received.add(h.frame_idx)
+        if h.is_side:
+            if asm.side is not None:
+                self._count("duplicates")
+                return released
+            asm.side = (np.asarray(frame.symbols), np.asarray(frame.noise_var))
+        else:
+            if h.frame_idx in asm.received:
+                self._count("duplicates")
+                return released
+            idx = interleave.frame_indices(asm.symbols.size, asm.frame_count, h.frame_idx)
+            if idx.size != h.payload_len or len(frame.symbols) != idx.size:
+                self._count("frames_rejected")   # inconsistent with the image's other frames
+                return released
+            asm.symbols[idx] = frame.symbols
+            asm.noise_var[idx] = frame.noise_var
+            asm.received.add(h.frame_idx)
         asm.snr_lin.append(10 ** (frame.snr_db / 10))
         asm.last_seen = now
         if asm.complete:

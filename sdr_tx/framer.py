@@ -1,8 +1,10 @@
 """Framer: one encoded image -> frames of (header BPSK symbols + interleaved payload).
 
 Input: complex64 symbols ``(keep, lat_h, lat_w)`` (the sent latent channels) and the image's
-identity; output: a list of ``(Header, complex64 vector)`` where the vector holds the 480 header
-symbols followed by the frame's payload, zero-padded to whole OFDM symbols (48 per symbol).
+identity, and the side-information bits of models that have them; output: a list of ``(Header,
+complex64 vector)`` where the vector holds the 480 header symbols followed by the frame's
+payload, zero-padded to whole OFDM symbols (48 per symbol). With side information, the first
+frame is the side frame (flag ``FLAG_SIDE``, :mod:`semcom.sideinfo`), then the payload frames.
 The OFDM modulator adds preamble and pilots.
 """
 
@@ -10,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from semcom import interleave
-from semcom.header import Header, encode_header, model_id_from_hash
+from semcom import interleave, sideinfo
+from semcom.header import FLAG_SIDE, Header, encode_header, model_id_from_hash
 from semcom.numerology import DEFAULT_FRAME_SYMBOLS, N_DATA
 
 
@@ -26,21 +28,25 @@ class Framer:
         self.seq = 0
 
     def frames(self, symbols: np.ndarray, image_id: int, img_size: tuple[int, int],
-               tx_snr_db: float) -> list[tuple[Header, np.ndarray]]:
+               tx_snr_db: float, side: np.ndarray | None = None
+               ) -> list[tuple[Header, np.ndarray]]:
         keep, lat_h, lat_w = symbols.shape
         flat = np.ascontiguousarray(symbols, dtype=np.complex64).reshape(-1)
         count = interleave.n_frames(flat.size, self.frame_symbols)
         if count > 255:
             raise ValueError(f"image needs {count} frames (> 255): raise --frame-symbols")
+        parts = [(0, idx, part) for idx, part in enumerate(interleave.split(flat, count))]
+        if side is not None:
+            parts.insert(0, (FLAG_SIDE, 0, sideinfo.encode(side)))
         out = []
-        for idx, part in enumerate(interleave.split(flat, count)):
+        for flags, idx, part in parts:
+            payload = interleave.interleave(part)
             h = Header(model_id=self.model_id, image_id=image_id & 0xFFFF,
                        seq=self.seq & 0xFFFF, frame_idx=idx, frame_count=count, keep=keep,
                        channels=self.channels, lat_h=lat_h, lat_w=lat_w, img_h=img_size[0],
-                       img_w=img_size[1], payload_len=part.size,
-                       tx_snr=Header.quantise_snr(tx_snr_db))
+                       img_w=img_size[1], payload_len=payload.size,
+                       tx_snr=Header.quantise_snr(tx_snr_db), flags=flags)
             self.seq += 1
-            payload = interleave.interleave(part)
             pad = (-payload.size) % N_DATA
             vec = np.concatenate([encode_header(h), payload,
                                   np.zeros(pad, np.complex64)]).astype(np.complex64)

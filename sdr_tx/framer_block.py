@@ -55,9 +55,11 @@ class jscc_framer(gr.sync_block):  # noqa: N801
             return
         keep, lh, lw = (meta_get(meta, k) for k in ("keep", "lat_h", "lat_w"))
         z = np.asarray(pmt.c32vector_elements(pmt.cdr(msg)), dtype=np.complex64)
+        side = pmt.dict_ref(meta, pmt.intern("side"), pmt.PMT_NIL)
+        side = None if pmt.is_null(side) else np.asarray(pmt.u8vector_elements(side), np.uint8)
         frames = self.framer.frames(z.reshape(keep, lh, lw), meta_get(meta, "image_id"),
                                     (meta_get(meta, "height"), meta_get(meta, "width")),
-                                    meta_get(meta, "tx_snr_db"))
+                                    meta_get(meta, "tx_snr_db"), side)
         with self.cv:
             self.queue.extend(frames)
             self.images_sent += 1
@@ -85,7 +87,8 @@ class jscc_framer(gr.sync_block):  # noqa: N801
                 self.add_item_tag(0, off, self.len_key, pmt.from_long(len(vec)))
                 info = {"image_id": header.image_id, "frame_idx": header.frame_idx,
                         "frame_count": header.frame_count, "seq": header.seq,
-                        "keep": header.keep, "payload_len": header.payload_len}
+                        "keep": header.keep, "payload_len": header.payload_len,
+                        "side": header.is_side}
                 self.add_item_tag(0, off, self.frame_key, pmt.to_pmt(info))
                 self.frames_sent += 1
                 if self.on_frame:

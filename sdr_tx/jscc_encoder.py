@@ -4,7 +4,8 @@ Input port ``images``: PDUs from :mod:`sdr_tx.image_source`. Input port ``contro
 with ``keep`` and/or ``snr_db`` changes the settings for the following images.
 Output port ``symbols``: PDU ``(meta, c32vector)``, the vector the ``keep`` sent latent
 channels (keep * lat_h * lat_w, channel-major, unit mean power) and meta ``{name, image_id,
-height, width, keep, lat_h, lat_w, tx_snr_db, model_hash, channels}``. The end-of-stream PDU
+height, width, keep, lat_h, lat_w, tx_snr_db, model_hash, channels}`` plus ``side`` (u8vector
+of side-information bits) for models that have it. The end-of-stream PDU
 passes through. torch runs with ``threads`` threads.
 """
 
@@ -72,20 +73,25 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
             self.keep, self.snr_db = int(keep), float(snr)
         t_start = time.time()
         t0 = time.perf_counter()
-        z = self.codec.encode(arr, self.snr_db, self.keep)
+        z, side = self.codec.encode_side(arr, self.snr_db, self.keep)
         self.encode_ms.append(1e3 * (time.perf_counter() - t0))
+        n_sym = self.codec.symbols_for(self.keep, h, w)
         self.sent.append({"image_id": meta_get(meta, "image_id"), "name": meta_get(meta, "name"),
-                          "keep": self.keep, "symbols": int(z.size), "tx_snr_db": self.snr_db,
+                          "keep": self.keep, "symbols": n_sym,
+                          "side_symbols": self.codec.side_symbols(),
+                          "tx_snr_db": self.codec.encoder_snr(self.snr_db),
                           "t_encode_start": t_start, "encode_ms": self.encode_ms[-1],
                           **info})
         out = meta
         for k, v in (("keep", pmt.from_long(self.keep)),
                      ("lat_h", pmt.from_long(z.shape[1])), ("lat_w", pmt.from_long(z.shape[2])),
-                     ("tx_snr_db", pmt.from_double(self.snr_db)),
+                     ("tx_snr_db", pmt.from_double(self.codec.encoder_snr(self.snr_db))),
                      ("channels", pmt.from_long(self.codec.C)),
                      ("model_hash", pmt.intern(self.model_hash)),
                      ("t_encode", pmt.from_double(time.time()))):
             out = pmt.dict_add(out, pmt.intern(k), v)
+        if side is not None:
+            out = pmt.dict_add(out, pmt.intern("side"), pmt.init_u8vector(side.size, side))
         flat = z.reshape(-1)
         self.message_port_pub(pmt.intern("symbols"),
                               pmt.cons(out, pmt.init_c32vector(flat.size, flat)))

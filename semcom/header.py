@@ -1,6 +1,6 @@
 """The frame header: fields, bit layout, CRC, channel coding (shared by TX and RX).
 
-Layout version 1 (``docs/header.md``): 192 information bits, MSB first,
+Layout version 2 (``docs/header.md``): 192 information bits, MSB first,
 
     version 4 | flags 4 | model_id 32 | image_id 16 | seq 16 | frame_idx 8 | frame_count 8 |
     keep 8 | channels 8 | lat_h 12 | lat_w 12 | img_h 16 | img_w 16 | payload_len 16 |
@@ -10,6 +10,8 @@ then CRC-32 (zlib polynomial) over the 24 header bytes -> 224 bits, a rate-1/2 K
 convolutional code (generators 133, 171 octal, 6 zero tail bits) -> 460 bits, 20 zero pad bits
 -> 480 bits, XOR a fixed PN sequence, BPSK (bit 0 -> +1) on the 48 data carriers of 10 OFDM
 symbols. ``tx_snr`` is the SNR the encoder was told, in 0.25 dB steps from -10 dB.
+``flags`` bit 0 (:data:`FLAG_SIDE`) marks a side frame (:mod:`semcom.sideinfo`): its payload
+is the image's coded side information, not JSCC symbols.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-VERSION = 1
+VERSION = 2
+FLAG_SIDE = 0x1          # the payload is the image's side information (semcom.sideinfo)
 FIELDS = (("version", 4), ("flags", 4), ("model_id", 32), ("image_id", 16), ("seq", 16),
           ("frame_idx", 8), ("frame_count", 8), ("keep", 8), ("channels", 8), ("lat_h", 12),
           ("lat_w", 12), ("img_h", 16), ("img_w", 16), ("payload_len", 16), ("tx_snr", 8),
@@ -60,6 +63,15 @@ class Header:
     def quantise_snr(snr_db: float) -> int:
         return int(np.clip(round((snr_db + 10.0) * 4), 0, 255))
 
+    @staticmethod
+    def snr_grid(snr_db: float) -> float:
+        """An SNR rounded to what the header can carry (0.25 dB steps, -10..53.75 dB)."""
+        return Header.quantise_snr(snr_db) / 4.0 - 10.0
+
+    @property
+    def is_side(self) -> bool:
+        return bool(self.flags & FLAG_SIDE)
+
     @property
     def tx_snr_db(self) -> float:
         return self.tx_snr / 4.0 - 10.0
@@ -72,7 +84,10 @@ class Header:
 
     def validate(self) -> None:
         if self.version != VERSION:
-            raise HeaderError(f"header version {self.version}, expected {VERSION}")
+            raise HeaderError(f"header version {self.version}, this receiver reads version "
+                              f"{VERSION}: TX and RX must run the same frame format")
+        if self.flags & ~FLAG_SIDE:
+            raise HeaderError(f"unknown header flags {self.flags:#x}")
         if not (1 <= self.keep <= self.channels):
             raise HeaderError(f"keep {self.keep} outside 1..{self.channels}")
         if not (self.frame_idx < self.frame_count):
