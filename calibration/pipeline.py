@@ -23,6 +23,7 @@ from sdr_rx.stream_receiver import StreamReceiver
 from sdr_tx.framer import Framer
 from sdr_tx.ofdm_modulator import ofdm_modulator
 from semcom import numerology as nm
+from semcom.sideinfo import SideInfoError
 
 
 @dataclass
@@ -72,25 +73,34 @@ class PhyLink:
 
     def send(self, image: np.ndarray, keep: int, tx_snr_db: float, snr_db: float,
              with_ssim: bool = False) -> Received:
-        z = self.codec.encode(image, tx_snr_db, keep)
-        frames = self.framer.frames(z, self.image_id, image.shape[:2], tx_snr_db)
+        z, side_bits = self.codec.encode_side(image, tx_snr_db, keep)
+        n_sym = self.codec.symbols_for(keep, *image.shape[:2])
+        frames = self.framer.frames(z, self.image_id, image.shape[:2],
+                                    self.codec.encoder_snr(tx_snr_db), side_bits)
         self.image_id += 1
         x = modulate([v for _, v in frames])
         self.core.request({"snr_db": snr_db})
         y = self.core.process(np.concatenate([x, np.zeros(nm.SYM_LEN * 4, np.complex64)]))
         got = self.rx.push(y)
-        reasm = Reassembler()
+        reasm = Reassembler(needs_side=self.codec.side_bits > 0)
         done = []
         for f in got:
             done += reasm.add(f)
         done += reasm.flush()
         snrs = [f.snr_db for f in got]
+        side = None
+        if done:
+            try:
+                side = done[-1].side_info(self.codec.side_bits)
+            except SideInfoError:
+                done = []                  # without its side information the image is lost
         if not done:
             grey = np.full_like(image, 128)
-            return Received(None, float("nan"), snrs, len(frames), 0, z.size,
+            return Received(None, float("nan"), snrs, len(frames), 0, n_sym,
                             psnr(image, grey), ssim(image, grey) if with_ssim else float("nan"))
         a = done[-1]
         sym, nv = a.latent()
-        out = self.codec.decode(sym, image.shape[:2], a.snr_db, a.keep, nv)
-        return Received(out, a.snr_db, snrs, len(frames), len(a.received), z.size,
+        out = self.codec.decode(sym, image.shape[:2], a.snr_db, a.keep, nv, side,
+                                tx_snr_db=a.tx_snr_db)
+        return Received(out, a.snr_db, snrs, len(frames), len(a.received), n_sym,
                         psnr(image, out), ssim(image, out) if with_ssim else float("nan"))

@@ -15,7 +15,8 @@ Encoder, per image (batched, runs on any torch device):
    is told, then one measured scale (side information) so the sent symbols have unit mean
    power exactly.
 
-Decoder: LLSE per chunk with the per-symbol noise variance from the equaliser; unsent chunks
+Decoder: inverse whitening (a coefficient's noise variance is the mean over its block, and a
+lost symbol counts as noise of its unit power), LLSE per coefficient; unsent chunks
 are estimated as their mean (zero); inverse DCT and colour transform. ``softcast`` has no
 trainable weights. ``softcast_refine`` adds a small residual CNN at the receiver (pixel-
 unshuffled to half resolution for speed) fed the LLSE image and the expected LLSE error per
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -45,7 +47,57 @@ _COLOUR = torch.tensor([[1 / math.sqrt(3)] * 3,
 MEAN_BITS, MEAN_LO, MEAN_HI = 10, -1.0, 2.0
 SCALE_BITS, SCALE_STEPS = 10, 128        # log2 amplitude scale in 1/128 octave, offset 512
 Q_BITS, Q_OFFSET = 6, 40                 # q = round(2 log2 var) + 40, var = 2^((q - 40) / 2)
+MIX = 64                                 # whitening block (Hadamard size)
 _DCT_CACHE: dict = {}
+_MIX_CACHE: dict = {}
+
+
+def mix_matrix(device=None) -> torch.Tensor:
+    """Orthonormal ``MIX x MIX`` whitening matrix: Sylvester Hadamard times fixed signs."""
+    key = str(device)
+    if key not in _MIX_CACHE:
+        h = torch.ones(1, 1)
+        while h.shape[0] < MIX:
+            h = torch.cat([torch.cat([h, h], 1), torch.cat([h, -h], 1)], 0)
+        signs = torch.from_numpy(
+            np.random.default_rng(0x50F7).integers(0, 2, MIX) * 2.0 - 1.0).float()
+        _MIX_CACHE[key] = (h * signs[None, :] / MIX ** 0.5).to(device)
+    return _MIX_CACHE[key]
+
+
+def _blocks(n: int) -> int:
+    return n // MIX
+
+
+def whiten(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """Mix the sent values of each image: ``x`` (B, 2C, M) in send order, the first ``2 keep``
+    rows sent. The tail that does not fill a block goes unmixed."""
+    out = x.clone()
+    q = mix_matrix(x.device)
+    for i in range(x.shape[0]):
+        v = x[i, :2 * int(keep[i])].reshape(-1)
+        nb = _blocks(v.numel())
+        if nb:
+            mixed = (q @ v[:nb * MIX].reshape(MIX, nb)).reshape(-1)
+            out[i, :2 * int(keep[i])] = torch.cat([mixed, v[nb * MIX:]]).reshape(-1, x.shape[2])
+    return out
+
+
+def unwhiten(y: torch.Tensor, s2: torch.Tensor, keep: torch.Tensor):
+    """Inverse of :func:`whiten` on the received values and their noise variances (each
+    coefficient gets the mean noise of its block)."""
+    y, s2 = y.clone(), s2.clone()
+    q = mix_matrix(y.device)
+    for i in range(y.shape[0]):
+        k2 = 2 * int(keep[i])
+        v, n = y[i, :k2].reshape(-1), s2[i, :k2].reshape(-1)
+        nb = _blocks(v.numel())
+        if nb:
+            un = (q.T @ v[:nb * MIX].reshape(MIX, nb)).reshape(-1)
+            nm = n[:nb * MIX].reshape(MIX, nb).mean(0, keepdim=True).expand(MIX, nb).reshape(-1)
+            y[i, :k2] = torch.cat([un, v[nb * MIX:]]).reshape(-1, y.shape[2])
+            s2[i, :k2] = torch.cat([nm, n[nb * MIX:]]).reshape(-1, y.shape[2])
+    return y, s2
 
 
 def dct_matrix(n: int, device=None) -> torch.Tensor:
@@ -237,6 +289,7 @@ class SoftCast(JSCCModel):
         top = q.float() * (n + 1) + (n - torch.arange(n, device=q.device))
         mask = torch.zeros_like(q, dtype=torch.bool)
         mask.scatter_(1, top.argsort(1, descending=True)[:, :2 * self.C], True)
+        q = q * mask              # only the candidates' variances travel (as unpack_side sees)
         side = {"means": self._quant_means(means), "mask": mask, "q": q,
                 "scale": torch.zeros(b, dtype=torch.long, device=q.device)}
         hh, ww = image.shape[-2:]
@@ -251,7 +304,7 @@ class SoftCast(JSCCModel):
         code = (lg * SCALE_STEPS).round().clamp(-half, half - 1).long()
         side["scale"] = code + half
         x = x * torch.exp2(code.float() / SCALE_STEPS)[:, None, None]
-        x = x.reshape(b, 2 * self.C, h, w)
+        x = whiten(x, k).reshape(b, 2 * self.C, h, w)
         return torch.complex(x[:, 0::2], x[:, 1::2]), side
 
     def encode(self, image, snr_db, keep=None):
@@ -270,6 +323,7 @@ class SoftCast(JSCCModel):
         else:
             nv = noise_var
         s2 = (nv / 2.0).repeat_interleave(2, dim=1).reshape(b, 2 * self.C, h * w)
+        y, s2 = unwhiten(y, s2, k)
         g = gain
         est = g * v / (g * g * v + s2) * y
         err = v * s2 / (g * g * v + s2)                       # per coefficient, sent or not

@@ -143,18 +143,10 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             self.logger.warn(f"image {asm.image_id}: not decoded ({type(exc).__name__}: {exc})")
             self._lost(asm, "decode_error", f"{type(exc).__name__}: {exc}")
 
-    def _side_bits(self, asm):
-        """-> side-information bits, None when the model has none; raises SideInfoError."""
-        if not self.codec.side_bits:
-            return None
-        if asm.side is None:
-            raise sideinfo.SideInfoError("side frame not received")
-        return sideinfo.decode(asm.side[0], asm.side[1], self.codec.side_bits)
-
     def _decode_image(self, asm):
         t0 = time.perf_counter()
         try:
-            side = self._side_bits(asm)
+            side = asm.side_info(self.codec.side_bits)
         except sideinfo.SideInfoError as exc:
             self._lost(asm, "no_side" if asm.side is None else "side_crc", str(exc))
             return

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from semcom import interleave
+from semcom import interleave, sideinfo
 
 
 @dataclass
@@ -49,6 +49,15 @@ class Assembly:
     @property
     def snr_db(self) -> float:
         return float(10 * np.log10(np.mean(self.snr_lin))) if self.snr_lin else float("nan")
+
+    def side_info(self, n_bits: int) -> np.ndarray | None:
+        """The decoded side-information bits (None for a model without side information);
+        raises ``semcom.sideinfo.SideInfoError`` when the side frame is missing or corrupt."""
+        if not n_bits:
+            return None
+        if self.side is None:
+            raise sideinfo.SideInfoError("side frame not received")
+        return sideinfo.decode(self.side[0], self.side[1], n_bits)
 
     def latent(self) -> tuple[np.ndarray, np.ndarray]:
         shape = (self.keep, self.lat_h, self.lat_w)
