@@ -69,6 +69,19 @@ class JSCCCodec:
         h, w = self.latent_shape(height, width)
         return int(keep) * h * w + self.side_symbols()
 
+    @property
+    def can_predict(self) -> bool:
+        """Whether the model predicts an image's quality from the image itself."""
+        return hasattr(self.model, "expected_mse")
+
+    @torch.inference_mode()
+    def expected_psnr(self, image: np.ndarray, snr_db: float, keeps) -> np.ndarray:
+        """Expected PSNR (dB) of ``image`` at ``snr_db`` for each of ``keeps`` (AWGN, the
+        model's own prediction; the uint8 rounding of the output counted)."""
+        x = self._pad(to_tensor(image)[None])
+        mse = self.model.expected_mse(x, self.encoder_snr(snr_db), keeps).cpu().numpy()
+        return 10.0 * np.log10(1.0 / (mse + 1.0 / (255.0 ** 2 * 12.0)))
+
     @torch.inference_mode()
     def encode_side(self, image: np.ndarray, snr_db: float, keep: int | None = None):
         """-> (symbols complex64 (keep, h, w), side bits uint8 or None)."""

@@ -277,10 +277,8 @@ class SoftCast(JSCCModel):
         return order, v, torch.sqrt(p / v)
 
     # ---- encoder / decoder ----------------------------------------------------------------
-    def encode_side(self, image: torch.Tensor, snr_db, keep=None):
-        """-> (symbols complex (B, C, h, w), side dict). ``snr_db`` should already be on the
-        header's 0.25 dB grid (the decoder recomputes the gains from the header's value)."""
-        snr, k = self._side(image, snr_db, keep)
+    def _describe(self, image: torch.Tensor):
+        """image -> (coefficient chunks (B, n, M), side dict with scale 0)."""
         chunks, means = self._analyse(image)
         b, n, hw = chunks.shape
         var = chunks.pow(2).mean(2)
@@ -292,6 +290,14 @@ class SoftCast(JSCCModel):
         q = q * mask              # only the candidates' variances travel (as unpack_side sees)
         side = {"means": self._quant_means(means), "mask": mask, "q": q,
                 "scale": torch.zeros(b, dtype=torch.long, device=q.device)}
+        return chunks, side
+
+    def encode_side(self, image: torch.Tensor, snr_db, keep=None):
+        """-> (symbols complex (B, C, h, w), side dict). ``snr_db`` should already be on the
+        header's 0.25 dB grid (the decoder recomputes the gains from the header's value)."""
+        snr, k = self._side(image, snr_db, keep)
+        chunks, side = self._describe(image)
+        b, n, hw = chunks.shape
         hh, ww = image.shape[-2:]
         h, w = hh // self.grid, ww // self.grid
         order, _, gain = self.gains(side, k, snr, h, w)
@@ -306,6 +312,42 @@ class SoftCast(JSCCModel):
         x = x * torch.exp2(code.float() / SCALE_STEPS)[:, None, None]
         x = whiten(x, k).reshape(b, 2 * self.C, h, w)
         return torch.complex(x[:, 0::2], x[:, 1::2]), side
+
+    @torch.no_grad()
+    def expected_mse(self, image: torch.Tensor, snr_db: float, keeps) -> torch.Tensor:
+        """Expected LLSE mean squared error per pixel-colour of one image ``(1, 3, H, W)``
+        sent at ``snr_db`` (AWGN) with each of ``keeps``, over the noise only: the TX knows
+        every coefficient, so this is exact for the linear decoder (before clipping and
+        refinement): ``x^2 (a g - 1)^2 + a^2 s2`` per sent coefficient, ``x^2`` per unsent."""
+        keeps = torch.as_tensor(list(keeps), dtype=torch.long, device=image.device)
+        chunks, side = self._describe(image)
+        _, n, hw = chunks.shape
+        hh, ww = image.shape[-2:]
+        # the send order and model variances do not depend on keep: sort once, then
+        # water-fill every keep at once over the sorted values (a keep sends a prefix of
+        # the chunks, i.e. a subset of the sorted values)
+        order = self.order(side)
+        v = self.coef_variance(side, order, hh // self.grid, ww // self.grid)[0].flatten()
+        x = chunks[0].gather(0, order[0][:, None].expand(-1, hw)).flatten()
+        vs, idx = v.sort(descending=True)
+        xs = x[idx]
+        s2 = 10.0 ** (-float(snr_db) / 10.0) / 2.0
+        sent = (idx // hw)[None, :] < 2 * keeps[:, None]                 # (K, N)
+        r = torch.sqrt(vs * s2)[None, :] * sent
+        m = sent.float().cumsum(1)
+        total_p = keeps.float()[:, None] * hw
+        level = (total_p + m * s2) / r.cumsum(1).clamp_min(1e-30)
+        valid = sent & (r * level > s2)
+        j = torch.where(valid, m, torch.zeros_like(m)).argmax(1)          # largest active set
+        lev = level.gather(1, j[:, None])
+        p = (r * lev - s2).clamp_min(0) * sent * (m <= m.gather(1, j[:, None]))
+        g = torch.sqrt(p / vs[None, :])
+        power = (g * xs[None, :]).pow(2).sum(1) / total_p[:, 0]
+        g = g / power.clamp_min(1e-30).sqrt()[:, None]
+        a = g * vs / (g * g * vs + s2)
+        err = torch.where(sent, xs * xs * (a * g - 1) ** 2 + a * a * s2, xs * xs)
+        rest = chunks.pow(2).sum() - x.pow(2).sum()                      # never candidates
+        return (err.sum(1) + rest) / (3 * hh * ww)
 
     def encode(self, image, snr_db, keep=None):
         return self.encode_side(image, snr_db, keep)[0]

@@ -40,7 +40,8 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         self.set_msg_handler(pmt.intern("control"), self.handle_control)
         self.encode_ms: list[float] = []
         self.sent: list[dict] = []      # one record per encoded image (for run logs)
-        # optional: called before each image with its (h, w); returns (keep, snr_db, info)
+        # optional: called before each image with its (h, w) and pixels; returns
+        # (keep, snr_db, info)
         self.policy = None
 
     @property
@@ -68,7 +69,7 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         arr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8).reshape(h, w, 3)
         info = {}
         if self.policy is not None:
-            keep, snr, info = self.policy((h, w))
+            keep, snr, info = self.policy((h, w), arr)
             self.check_keep(keep)
             self.keep, self.snr_db = int(keep), float(snr)
         t_start = time.time()

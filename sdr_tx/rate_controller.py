@@ -4,7 +4,11 @@ Policies (by name): ``fixed`` (always ``fixed_keep``); ``target`` (smallest keep
 expected PSNR at the smoothed SNR less ``margin_db`` meets ``target_psnr``, the largest if
 none does); ``budget``
 (best expected PSNR with at most ``budget_symbols`` JSCC symbols per image). Expected PSNR comes
-from a :class:`calibration.rate_table.RateTable` of the same model.
+from a :class:`calibration.rate_table.RateTable` of the same model, or, per image, from an
+:class:`ImageTable`: the model's own prediction for that image's content (SoftCast's exact
+expected LLSE error), so the ``target`` policy meets its target image by image rather than on
+average. A per-image decision skips the hysteresis (the content changes every image); an image
+that cannot reach the target at any keep gets full keep, said in the decision ("best effort").
 
 Reports are sanitised: non-finite or implausible SNRs (outside -20..60 dB) are rejected,
 duplicates and out-of-order reports (sequence not newer than the last one) are ignored, and the
@@ -47,15 +51,44 @@ class Decision:
         return asdict(self)
 
 
+class ImageTable:
+    """Expected PSNR of one image at any keep and SNR, predicted by the codec from the image
+    (``codec.expected_psnr``), computed when asked and cached. Quality rises with keep, so
+    :meth:`smallest_keep` bisects (about 5 predictions instead of one per keep)."""
+
+    def __init__(self, codec, image):
+        self.codec, self.image = codec, image
+        self._cache: dict[tuple[int, float], float] = {}
+
+    def expected_psnr(self, keep: int, snr_db: float) -> float:
+        key = (int(keep), round(float(snr_db), 3))
+        if key not in self._cache:
+            self._cache[key] = float(self.codec.expected_psnr(self.image, key[1], [key[0]])[0])
+        return self._cache[key]
+
+    def smallest_keep(self, keeps: range, target: float, snr_db: float) -> int | None:
+        lo, hi = keeps.start, keeps.stop - 1
+        if self.expected_psnr(hi, snr_db) < target:
+            return None
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.expected_psnr(mid, snr_db) >= target:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+
 class RateController:
     def __init__(self, channels: int, policy: str = "target", table=None,
                  target_psnr: float = 25.0, budget_symbols: int = 0, fixed_keep: int = 0,
                  safe_keep: int = 0, alpha: float = 0.5, hysteresis_db: float = 1.0,
                  timeout_s: float = 5.0, min_keep: int | None = None,
-                 margin_db: float = 0.5):
+                 margin_db: float = 0.5, per_image: bool = False):
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}; one of {', '.join(POLICIES)}")
-        if policy in ("target", "budget") and table is None:
+        if policy == "budget" and table is None or \
+                policy == "target" and table is None and not per_image:
             raise ValueError(f"policy {policy!r} needs a rate-quality table")
         self.C = channels
         self.policy = policy
@@ -98,19 +131,27 @@ class RateController:
         return True
 
     # -- decisions ----------------------------------------------------------------------------
-    def _best_for(self, snr: float) -> tuple[int, float]:
-        keeps = range(self.min_keep, self.C + 1)
+    def keeps(self) -> range:
+        return range(self.min_keep, self.C + 1)
+
+    def _best_for(self, snr: float, table) -> tuple[int, float]:
+        keeps = self.keeps()
+        if self.policy == "target" and isinstance(table, ImageTable):
+            k = table.smallest_keep(keeps, self.target, snr - self.margin)
+            k = self.C if k is None else k
+            return k, table.expected_psnr(k, snr)
         if self.policy == "target":
             for k in keeps:
-                if self.table.expected_psnr(k, snr - self.margin) >= self.target:
-                    return k, self.table.expected_psnr(k, snr)
-            return self.C, self.table.expected_psnr(self.C, snr)
+                if table.expected_psnr(k, snr - self.margin) >= self.target:
+                    return k, table.expected_psnr(k, snr)
+            return self.C, table.expected_psnr(self.C, snr)
         # budget: symbols scale with keep; the caller gives symbols per channel
         best = max((k for k in keeps if k * self._per_channel <= self.budget),
                    default=self.min_keep)
-        return best, self.table.expected_psnr(best, snr)
+        return best, table.expected_psnr(best, snr)
 
-    def decide(self, now: float, symbols_per_channel: int = 1) -> Decision:
+    def decide(self, now: float, symbols_per_channel: int = 1, table=None) -> Decision:
+        """``table``: a per-image :class:`ImageTable` for this decision (``target`` policy)."""
         self._per_channel = symbols_per_channel
         if self.policy == "fixed":
             exp = self.table.expected_psnr(self.fixed_keep, self.snr) \
@@ -124,7 +165,14 @@ class RateController:
             why = "no report yet" if self.last_report_t is None else \
                 f"no report for {now - self.last_report_t:.1f} s"
             return Decision(self.keep, self.policy, None, None, f"fallback to safe keep: {why}")
-        cand, exp = self._best_for(self.snr)
+        if table is not None and self.policy == "target":
+            cand, exp = self._best_for(self.snr, table)
+            self.keep = cand
+            reached = table.expected_psnr(cand, self.snr - self.margin) >= self.target
+            return Decision(cand, self.policy, self.snr, exp,
+                            "per image: smallest keep meeting the target" if reached else
+                            "per image: target unreachable, best effort (full keep)")
+        cand, exp = self._best_for(self.snr, self.table)
         cur_exp = self.table.expected_psnr(self.keep, self.snr)
         moved = self.snr_at_change is None or abs(self.snr - self.snr_at_change) > self.hyst
         failing = self.policy == "target" and cur_exp < self.target and cand > self.keep

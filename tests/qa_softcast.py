@@ -196,3 +196,29 @@ def test_rx_drops_and_counts_lost_side_and_foreign_headers(phy):
     assert lost[4]["cause"] == "side_crc" and 9 not in lost
     with pytest.raises(HeaderError):
         dec.check_header(Header(**dict(base, channels=8)))
+
+
+def test_per_image_prediction_and_target_policy(codec):
+    from models.evaluate import model_roundtrip
+    from sdr_tx.rate_controller import ImageTable, RateController, Report
+
+    img = _photo(128, 128)
+    table = ImageTable(codec, img)
+    for snr, keep in ((3.0, 32), (15.0, 12)):
+        sim = np.mean([psnr(img, model_roundtrip(codec, img, snr, keep, "awgn", s)[0])
+                       for s in range(3)])
+        # exact expected LLSE error: the decoded image is at least as good (clipping helps)
+        assert table.expected_psnr(keep, snr) == pytest.approx(sim, abs=0.3)
+        assert table.expected_psnr(keep, snr) <= sim + 0.05
+    ctl = RateController(32, "target", None, target_psnr=0.0, per_image=True, margin_db=0.5)
+    ctl.on_report(Report(0, 15.0), 0.0)
+    goal = table.expected_psnr(12, 14.5)
+    ctl.target = goal
+    d = ctl.decide(0.1, 256, table)
+    assert d.keep == 12 and "smallest keep" in d.reason     # bisection finds the smallest
+    assert table.expected_psnr(11, 14.5) < goal
+    ctl.target = 80.0
+    d = ctl.decide(0.2, 256, table)
+    assert d.keep == 32 and "best effort" in d.reason
+    with pytest.raises(ValueError, match="table"):
+        RateController(32, "target", None)
