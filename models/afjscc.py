@@ -57,9 +57,9 @@ class _Decoder(nn.Module):
         return torch.sigmoid(self.out(self.u1(h)))
 
 
-@register_model("afjscc", "SNR- and keep-adaptive prunable deep JSCC (default)")
+@register_model("afjscc", "SNR- and keep-adaptive prunable deep JSCC (baseline)")
 class AFJSCC(JSCCModel):
-    """SNR- and keep-adaptive prunable deep JSCC (default)."""
+    """SNR- and keep-adaptive prunable deep JSCC (baseline)."""
 
     down = 8
 

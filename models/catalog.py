@@ -7,8 +7,9 @@ many complex symbols one latent channel carries for ``--size HxW``.
 
 from __future__ import annotations
 
-from models.checkpoint import SHIPPED, CheckpointError, load_checkpoint
+from models.checkpoint import SHIPPED, CheckpointError, load_checkpoint, peek
 from models.registry import available, create
+from semcom.sideinfo import n_symbols as side_symbols_for
 
 
 def run(args) -> int:
@@ -19,7 +20,10 @@ def run(args) -> int:
         n = sum(p.numel() for p in m.parameters())
         print(f"  {name:<14} C={m.C:<3} down={m.down} ratio={m.ratio:.4f} "
               f"params={n / 1e6:.2f}M  {desc}")
-    print(f"checkpoints (symbols per latent channel for {h}x{w}):")
+    default_arch = peek("default")["arch"] if SHIPPED["default"].exists() else "?"
+    print(f"default: the shipped checkpoint 'default' ({default_arch})")
+    print(f"checkpoints (symbols per latent channel for {h}x{w}; side information per image "
+          "counted separately):")
     names = [args.model] if args.model else list(SHIPPED)
     for name in names:
         try:
@@ -28,11 +32,13 @@ def run(args) -> int:
             print(f"  {name}: unavailable: {exc}")
             continue
         per = model.symbols_per_channel(h, w)
+        side = side_symbols_for(model.side_bits)
         lo, hi = meta["snr_range"]
         tr = meta.get("training", {})
         print(f"  {name:<14} arch={meta['arch']} C={model.C} ratio={model.ratio:.4f} "
               f"snr={lo:g}..{hi:g} dB hash={meta['model_hash']}\n"
-              f"  {'':<14} {per} symbols/channel, {per * model.C} at full keep; "
+              f"  {'':<14} {per} symbols/channel, {per * model.C} at full keep"
+              + (f" + {side} side-information symbols" if side else "") + "; "
               f"trained {tr.get('steps', '?')} steps on {tr.get('data', '?')}; {meta['path']}")
     return 0
 

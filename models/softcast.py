@@ -137,7 +137,7 @@ class SoftCast(JSCCModel):
     down = 8
     snr_range = (-5.0, 35.0)   # any SNR works for the linear backbone
 
-    def __init__(self, C: int = 32, alpha: float = 0.0):
+    def __init__(self, C: int = 32, alpha: float = 2.0):
         super().__init__()
         self.C = int(C)
         self.alpha = float(alpha)
@@ -413,11 +413,11 @@ class _Refiner(nn.Module):
         return img + nn.functional.pixel_shuffle(r, 2)
 
 
-@register_model("softcast_refine", "SoftCast backbone + learned receiver refinement (default)")
+@register_model("softcast_refine", "SoftCast backbone + learned receiver refinement")
 class SoftCastRefine(SoftCast):
-    """SoftCast backbone plus a learned receiver refinement (default)."""
+    """SoftCast backbone plus a learned receiver refinement."""
 
-    def __init__(self, C: int = 32, alpha: float = 0.0, width: int = 24, depth: int = 4):
+    def __init__(self, C: int = 32, alpha: float = 2.0, width: int = 32, depth: int = 5):
         super().__init__(C, alpha)
         self.width, self.depth = int(width), int(depth)
         self.refiner = _Refiner(self.width, self.depth)

@@ -4,7 +4,8 @@
 #   bash scripts/ship_model.sh RUN_DIR      (RUN_DIR holds the run's model.pt and log.csv,
 #                                            e.g. the files a device_train.sh call fetched)
 #
-# copies the checkpoint to models/checkpoints/afjscc-default.pt, replaces the rate-quality
+# copies the checkpoint (any registered architecture) to models/checkpoints/default.pt,
+# replaces the rate-quality
 # table (semcom calibrate policy, real PHY and emulator), rewrites the golden value and the
 # model benchmark, continues the model card's training history with the run, and reruns the
 # adaptive benchmark. Then: make test, look at the numbers, commit.
@@ -19,8 +20,8 @@ if [ "$old" = "$new" ]; then
     echo "ship_model: $RUN/model.pt is already the default ($new)"
     exit 0
 fi
-"$PY" -c 'import sys; from models.checkpoint import load_checkpoint; load_checkpoint(sys.argv[1], arch="afjscc")' "$RUN/model.pt"
-cp "$RUN/model.pt" models/checkpoints/afjscc-default.pt
+"$PY" -c 'import sys; from models.checkpoint import load_checkpoint; load_checkpoint(sys.argv[1])' "$RUN/model.pt"
+cp "$RUN/model.pt" models/checkpoints/default.pt
 rm -f "calibration/tables/$old.json"
 mkdir -p runs
 "$PY" -m semcom calibrate policy --model default
