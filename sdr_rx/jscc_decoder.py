@@ -14,6 +14,13 @@ side information is missing or fails its CRC is dropped and counted (``images_lo
 ``images_lost_<cause>``); any other failure to decode an image is logged, counted
 (``images_lost_decode_error``) and the receiver goes on. Lost images are published too, with
 ``lost: true`` and a ``cause``.
+
+Accounting: per TX session (the header's run id) the decoder tracks the image ids and frame
+sequence numbers it saw; skipped sequence numbers are counted (``frames_missing``), and at
+``flush()`` every image id between the first and the last one seen that never arrived gets
+an entry with ``lost: true``, ``cause: "not_received"`` (``images_lost_not_received``).
+Files are ``image_s<session>_<id>.png`` (flat in ``out_dir``), so a restarted TX never
+overwrites what the last run delivered, and a replay writes the same names.
 """
 
 from __future__ import annotations
@@ -67,6 +74,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self.results: list[dict] = []
         self.on_image = None
         self._stop = threading.Event()
+        self.sessions: dict[int, dict] = {}     # session -> {"last_seq", "ids"}
         self.message_port_register_in(pmt.intern("frames"))
         self.message_port_register_out(pmt.intern("images"))
         self.set_msg_handler(pmt.intern("frames"), self.handle_frame)
@@ -112,9 +120,24 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             return
         self.add_frame(frame)
 
+    def _track(self, h: Header) -> None:
+        """Sequence gaps and image ids per session (called under the lock)."""
+        st = self.sessions.setdefault(h.session, {"last_seq": None, "ids": set()})
+        if st["last_seq"] is not None:
+            gap = (h.seq - st["last_seq"] - 1) % 65536
+            if 0 < gap < 32768:                  # forward jumps only; reordering is ignored
+                self.log.count("frames_missing", gap)
+        st["last_seq"] = h.seq
+        st["ids"].add(h.image_id)
+
     def add_frame(self, frame) -> None:
         """Add one decoded frame (a PDU's content or a StreamReceiver Frame)."""
         with self.lock:
+            try:
+                self.check_header(frame.header)
+                self._track(frame.header)
+            except HeaderError:
+                pass                               # the reassembler counts and drops it
             released = self.reasm.add(frame)
         for asm in released:
             self._decode(asm)
@@ -123,7 +146,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self.log.count("images_lost")
         self.log.count(f"images_lost_{cause}")
         snr = asm.snr_db if np.isfinite(asm.snr_db) else asm.tx_snr_db
-        rec = {"image_id": asm.image_id, "lost": True, "cause": cause, "keep": asm.keep,
+        rec = {"session": asm.session, "image_id": asm.image_id, "lost": True, "cause": cause,
+               "keep": asm.keep,
                "symbols": asm.keep * asm.lat_h * asm.lat_w + self.codec.side_symbols(),
                "frames_received": len(asm.received), "frame_count": asm.frame_count,
                "partial": True, "side_received": asm.side is not None,
@@ -157,7 +181,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         dt = 1e3 * (time.perf_counter() - t0)
         partial = not asm.complete
         self.log.count("images_partial" if partial else "images_complete")
-        rec = {"image_id": asm.image_id, "keep": asm.keep,
+        rec = {"session": asm.session, "image_id": asm.image_id, "keep": asm.keep,
                "symbols": int(sym.size) + self.codec.side_symbols(),
                "frames_received": len(asm.received), "frame_count": asm.frame_count,
                "partial": partial, "est_snr_db": round(float(snr), 3),
@@ -170,7 +194,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             rec["ssim"] = round(ssim(ref, img), 4)
         if self.out_dir:
             from PIL import Image
-            path = self.out_dir / f"image_{asm.image_id:05d}.png"
+            path = self.out_dir / f"image_s{asm.session:03d}_{asm.image_id:05d}.png"
             tmp = path.with_suffix(".tmp.png")
             Image.fromarray(img).save(tmp)
             tmp.replace(path)
@@ -212,6 +236,24 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             rest = self.reasm.flush()
         for asm in rest:
             self._decode(asm)
+        self._report_missing()
+
+    def _report_missing(self) -> None:
+        """An entry for every image id between the first and last seen that never came."""
+        with self.lock:
+            done = {(r.get("session", 0), r["image_id"]) for r in self.results}
+            missing = [(sess, i) for sess, st in self.sessions.items() if st["ids"]
+                       for i in range(min(st["ids"]), max(st["ids"]) + 1)
+                       if i not in st["ids"] and (sess, i) not in done]
+        for sess, i in missing:
+            self.log.count("images_lost")
+            self.log.count("images_lost_not_received")
+            rec = {"session": sess, "image_id": i, "lost": True, "cause": "not_received",
+                   "keep": 0, "symbols": 0, "frames_received": 0, "frame_count": 0,
+                   "partial": True, "est_snr_db": float("nan"), "t_decoded": time.time()}
+            self.log.event("image", **rec)
+            with self.lock:
+                self.results.append(rec)
 
     def stop(self):
         self._stop.set()

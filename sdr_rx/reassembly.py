@@ -1,6 +1,7 @@
 """Reassembly: frames of an image -> its latent, zero-filled where frames were lost.
 
-Frames carry ``image_id``, ``frame_idx`` of ``frame_count``, ``keep`` and the latent shape;
+Frames carry ``session`` and ``image_id`` (an image is keyed by both, so a restarted TX
+never mixes with the last run), ``frame_idx`` of ``frame_count``, ``keep`` and the latent shape;
 frame ``i`` holds flat positions ``i::frame_count`` (:mod:`semcom.interleave`). An image is
 released when all its frames arrived, when a frame of another image arrives (images are sent
 in order: the older one is released as partial), after ``timeout_s`` without its frames, or at
@@ -23,6 +24,7 @@ from semcom import interleave, sideinfo
 
 @dataclass
 class Assembly:
+    session: int
     image_id: int
     keep: int
     lat_h: int
@@ -89,20 +91,21 @@ class Reassembler:
                 if self.log:
                     self.log.event("frame_rejected", image_id=h.image_id, reason=str(exc))
                 return []
-        released = [a for k, a in list(self.pending.items()) if k != h.image_id]
+        key = (h.session, h.image_id)
+        released = [a for k, a in list(self.pending.items()) if k != key]
         for a in released:
-            del self.pending[a.image_id]
-        asm = self.pending.get(h.image_id)
+            del self.pending[(a.session, a.image_id)]
+        asm = self.pending.get(key)
         if asm is not None and (asm.frame_count, asm.keep, asm.lat_h, asm.lat_w) != \
                 (h.frame_count, h.keep, h.lat_h, h.lat_w):
-            released.append(self.pending.pop(h.image_id))   # same id, new image: release old
+            released.append(self.pending.pop(key))   # same id, new image: release old
             asm = None
         if asm is None:
             n = h.keep * h.lat_h * h.lat_w
-            asm = Assembly(h.image_id, h.keep, h.lat_h, h.lat_w, h.img_h, h.img_w, h.channels,
-                           h.frame_count, h.tx_snr_db, np.zeros(n, np.complex64),
+            asm = Assembly(h.session, h.image_id, h.keep, h.lat_h, h.lat_w, h.img_h, h.img_w,
+                           h.channels, h.frame_count, h.tx_snr_db, np.zeros(n, np.complex64),
                            np.ones(n, np.float32), needs_side=self.needs_side, first_seen=now)
-            self.pending[h.image_id] = asm
+            self.pending[key] = asm
         if h.is_side:
             if asm.side is not None:
                 self._count("duplicates")
@@ -122,14 +125,14 @@ class Reassembler:
         asm.snr_lin.append(10 ** (frame.snr_db / 10))
         asm.last_seen = now
         if asm.complete:
-            released.append(self.pending.pop(h.image_id))
+            released.append(self.pending.pop(key))
         return released
 
     def expire(self, now: float | None = None) -> list[Assembly]:
         now = time.monotonic() if now is None else now
         old = [a for a in self.pending.values() if now - a.last_seen > self.timeout_s]
         for a in old:
-            del self.pending[a.image_id]
+            del self.pending[(a.session, a.image_id)]
         return old
 
     def flush(self) -> list[Assembly]:

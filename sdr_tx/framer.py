@@ -10,6 +10,8 @@ The OFDM modulator adds preamble and pilots.
 
 from __future__ import annotations
 
+import secrets
+
 import numpy as np
 
 from semcom import interleave, sideinfo
@@ -19,13 +21,17 @@ from semcom.numerology import DEFAULT_FRAME_SYMBOLS, N_DATA
 
 class Framer:
     def __init__(self, model_hash: str, channels: int,
-                 frame_symbols: int = DEFAULT_FRAME_SYMBOLS):
+                 frame_symbols: int = DEFAULT_FRAME_SYMBOLS, session: int = 0):
+        """``session``: the run id in every header (1..255; 0 draws one at random)."""
         if frame_symbols < N_DATA or frame_symbols > 65535:
             raise ValueError(f"frame_symbols must be in {N_DATA}..65535, got {frame_symbols}")
         self.model_id = model_id_from_hash(model_hash)
         self.channels = channels
         self.frame_symbols = frame_symbols
         self.seq = 0
+        if not 0 <= session <= 255:
+            raise ValueError(f"session must be in 0..255, got {session}")
+        self.session = session or 1 + secrets.randbelow(255)
 
     def frames(self, symbols: np.ndarray, image_id: int, img_size: tuple[int, int],
                tx_snr_db: float, side: np.ndarray | None = None
@@ -45,7 +51,8 @@ class Framer:
                        seq=self.seq & 0xFFFF, frame_idx=idx, frame_count=count, keep=keep,
                        channels=self.channels, lat_h=lat_h, lat_w=lat_w, img_h=img_size[0],
                        img_w=img_size[1], payload_len=payload.size,
-                       tx_snr=Header.quantise_snr(tx_snr_db), flags=flags)
+                       tx_snr=Header.quantise_snr(tx_snr_db), flags=flags,
+                       session=self.session)
             self.seq += 1
             pad = (-payload.size) % N_DATA
             vec = np.concatenate([encode_header(h), payload,

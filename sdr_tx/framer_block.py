@@ -4,7 +4,8 @@ Input port ``symbols``: PDUs from :mod:`sdr_tx.jscc_encoder` (same ``model``: it
 into every header). Output: complex64 stream; each
 frame (480 header symbols + interleaved payload, see :class:`sdr_tx.framer.Framer`) starts with
 a ``packet_len`` tag holding its length, and a ``semcom_frame`` tag (dict: image_id, frame_idx,
-frame_count, seq, keep, payload_len) the channel emulator may read and strips. After the
+frame_count, seq, keep, payload_len, side, session) the channel emulator may read and strips.
+``session`` (0: drawn at random) is the run id in every header. After the
 end-of-stream PDU and the last frame the block reports WORK_DONE, so file-based runs end.
 ``on_frame`` (optional callable) is told about every frame sent.
 """
@@ -25,13 +26,13 @@ from semcom.numerology import DEFAULT_FRAME_SYMBOLS, LEN_TAG
 
 class jscc_framer(gr.sync_block):  # noqa: N801
     def __init__(self, model: str = "default", frame_symbols: int = DEFAULT_FRAME_SYMBOLS,
-                 len_tag_key: str = LEN_TAG):
+                 len_tag_key: str = LEN_TAG, session: int = 0):
         gr.sync_block.__init__(self, name="semcom_jscc_framer", in_sig=None,
                                out_sig=[np.complex64])
         from models.checkpoint import peek
 
         meta = peek(model)
-        self.framer = Framer(meta["model_hash"], meta["C"], frame_symbols)
+        self.framer = Framer(meta["model_hash"], meta["C"], frame_symbols, session)
         self.len_key = pmt.intern(len_tag_key)
         self.frame_key = pmt.intern("semcom_frame")
         self.queue: collections.deque = collections.deque()
@@ -88,7 +89,7 @@ class jscc_framer(gr.sync_block):  # noqa: N801
                 info = {"image_id": header.image_id, "frame_idx": header.frame_idx,
                         "frame_count": header.frame_count, "seq": header.seq,
                         "keep": header.keep, "payload_len": header.payload_len,
-                        "side": header.is_side}
+                        "side": header.is_side, "session": header.session}
                 self.add_item_tag(0, off, self.frame_key, pmt.to_pmt(info))
                 self.frames_sent += 1
                 if self.on_frame:

@@ -4,13 +4,14 @@ Layout version 2 (``docs/header.md``): 192 information bits, MSB first,
 
     version 4 | flags 4 | model_id 32 | image_id 16 | seq 16 | frame_idx 8 | frame_count 8 |
     keep 8 | channels 8 | lat_h 12 | lat_w 12 | img_h 16 | img_w 16 | payload_len 16 |
-    tx_snr 8 | reserved 8
+    tx_snr 8 | session 8
 
 then CRC-32 (zlib polynomial) over the 24 header bytes -> 224 bits, a rate-1/2 K=7
 convolutional code (generators 133, 171 octal, 6 zero tail bits) -> 460 bits, 20 zero pad bits
 -> 480 bits, XOR a fixed PN sequence, BPSK (bit 0 -> +1) on the 48 data carriers of 10 OFDM
 symbols. ``tx_snr`` is the SNR the encoder was told, in 0.25 dB steps from -10 dB.
-``flags`` bit 0 (:data:`FLAG_SIDE`) marks a side frame (:mod:`semcom.sideinfo`): its payload
+``session`` is the TX run's id, so a restarted TX's image ids never collide with the last
+run's. ``flags`` bit 0 (:data:`FLAG_SIDE`) marks a side frame (:mod:`semcom.sideinfo`): its payload
 is the image's coded side information, not JSCC symbols.
 """
 
@@ -26,7 +27,7 @@ FLAG_SIDE = 0x1          # the payload is the image's side information (semcom.s
 FIELDS = (("version", 4), ("flags", 4), ("model_id", 32), ("image_id", 16), ("seq", 16),
           ("frame_idx", 8), ("frame_count", 8), ("keep", 8), ("channels", 8), ("lat_h", 12),
           ("lat_w", 12), ("img_h", 16), ("img_w", 16), ("payload_len", 16), ("tx_snr", 8),
-          ("reserved", 8))
+          ("session", 8))
 INFO_BITS = sum(w for _, w in FIELDS)          # 192
 CRC_BITS = 32
 K = 7
@@ -56,7 +57,7 @@ class Header:
     payload_len: int
     tx_snr: int = 80          # quantised: (tx_snr_db + 10) * 4
     flags: int = 0
-    reserved: int = 0
+    session: int = 0          # the TX's run id (1..255, drawn at start; 0: not set)
     version: int = VERSION
 
     @staticmethod

@@ -6,9 +6,9 @@ sent before the image's payload frames). Coding, as strong as the header's: the 
 padded to an even trellis length, then CRC-32 (zlib polynomial), the header's rate-1/2 K=7
 convolutional code with 6 tail bits, zero padding to whole OFDM symbols (48 data carriers),
 XOR a PN sequence (seed ``0x51DE``), BPSK (bit 0 -> +1); the framer then applies the payload
-interleaver of :mod:`semcom.interleave` as to every payload (the receiver undoes it). The receiver decodes with soft-decision Viterbi (soft value: the real
-part over the per-symbol noise variance); a CRC mismatch loses the side information and the
-image (counted).
+interleaver of :mod:`semcom.interleave` as to every payload (the receiver undoes it). The
+receiver decodes with soft-decision Viterbi (soft value: the real part over the per-symbol
+noise variance); a CRC mismatch loses the side information and the image (counted).
 """
 
 from __future__ import annotations

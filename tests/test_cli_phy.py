@@ -52,8 +52,10 @@ def test_tx_and_rx_commands_over_a_cf32_file(tmp_path):
     assert all(im["psnr_db"] > 5 for im in summary["images"])
     lines = (out / "frames.jsonl").read_text().splitlines()
     assert sum(json.loads(line)["event"] == "frame" for line in lines) == 8
-    assert sorted(f.name for f in out.glob("image_*.png")) == ["image_00000.png",
-                                                              "image_00001.png"]
+    names = sorted(f.name for f in out.glob("image_*.png"))
+    assert [n[-9:] for n in names] == ["00000.png", "00001.png"]
+    # the TX run's session id is in the names (a restarted TX never overwrites them)
+    assert len({n[:11] for n in names}) == 1 and names[0].startswith("image_s")
 
 
 def test_rx_refuses_frames_of_another_model(tmp_path):
