@@ -39,6 +39,7 @@ from semcom import sideinfo
 from semcom.header import Header, HeaderError
 
 MAX_SIDE = 4096     # largest image side a header may claim (memory bound for the decoder)
+MAX_PIXELS = 1 << 22  # and largest image (4 Mpx: a decode stays well under 1 GB)
 
 
 class _RxFrame:
@@ -99,8 +100,10 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         c = self.codec
         if h.channels != c.C:
             raise HeaderError(f"header says {h.channels} channels, the model has {c.C}")
-        if not (1 <= h.img_h <= MAX_SIDE and 1 <= h.img_w <= MAX_SIDE):
-            raise HeaderError(f"image {h.img_h}x{h.img_w} outside 1..{MAX_SIDE} per side")
+        if not (1 <= h.img_h <= MAX_SIDE and 1 <= h.img_w <= MAX_SIDE) or \
+                h.img_h * h.img_w > MAX_PIXELS:
+            raise HeaderError(f"image {h.img_h}x{h.img_w} outside 1..{MAX_SIDE} per side or "
+                              f"above {MAX_PIXELS} pixels")
         if (h.lat_h, h.lat_w) != c.latent_shape(h.img_h, h.img_w):
             raise HeaderError(f"latent {h.lat_h}x{h.lat_w} does not fit image "
                               f"{h.img_h}x{h.img_w}")
