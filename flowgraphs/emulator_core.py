@@ -14,6 +14,10 @@ SNR changes (schedule or runtime control) take effect at the start of a burst (t
 are separated by zero guards, so starts are found exactly in the clean input), so each frame
 meets one SNR; each burst's header is read from the clean input to know its image and frame
 (for image- and frame-indexed traces) and the true SNR is recorded per frame.
+
+Zero runs inside a burst (a real-time source's fill while the TX was late) are removed before
+anything else (:meth:`ChannelCore._unfill`), so a burst always leaves in one piece; between
+bursts they stay. Every setting is checked against :data:`LIMITS` (finite, in range).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 from semcom import numerology as nm
 from semcom.header import HeaderError, decode_header
 from semcom.profiles import PROFILES, profile_powers
+from semcom.validate import OptionError, finite, positive
 
 NOISE_BLOCK = 4096
 QUIET = 32          # zero samples that separate bursts in the TX's output
@@ -35,6 +40,9 @@ SINC_HALF = 4       # windowed-sinc interpolation: 8 taps
 MAX_RECORDS = 20000  # burst records kept in memory (the truth log has them all)
 FADE_STEP = 32      # fading gains computed every 32 samples, interpolated in between
 HEADER_SPAN = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS) * nm.SYM_LEN
+FILL_MIN_RUN = 2     # zero samples in a row inside a burst that can only be a source's fill
+FILL_MAX_GAP_S = 0.2  # a longer gap inside a burst ends it (the rest never came)
+UNFILL_WINDOW = 1 << 16
 
 
 @dataclass
@@ -53,21 +61,55 @@ class Settings:
     dc_offset: float = 0.0             # fraction of tx_rms, on I and Q
     clip: float = 0.0                  # PA clip level (fraction of full scale), 0: off
 
-    def update(self, changes: dict) -> None:
+    def update(self, changes: dict, samp_rate: float | None = None) -> None:
+        """Apply ``changes`` after checking all of them (nothing changes if one is bad): an
+        unknown name is a KeyError, a value that is not finite or out of its range an
+        :class:`~semcom.validate.OptionError` naming the range and unit. ``samp_rate`` bounds
+        the carrier offset to +-fs/2."""
+        if not isinstance(changes, dict):
+            raise OptionError(f"impairments must be a JSON object of name: value, got "
+                              f"{type(changes).__name__}")
+        clean = {}
         for k, v in changes.items():
             if k not in self.__dataclass_fields__:
                 raise KeyError(f"unknown impairment {k!r}; known: {', '.join(asdict(self))}")
-            if k == "multipath" and v and v not in PROFILES:
-                raise KeyError(f"unknown multipath profile {v!r}; known: {', '.join(PROFILES)}")
-            if k == "fading" and v not in ("", "rayleigh", "rician"):
-                raise KeyError("fading must be '', 'rayleigh' or 'rician'")
-            if k == "snr_db":
-                v = None if v is None else float(v)
-            elif k in ("multipath", "fading"):
-                v = str(v or "")
+            if k in ("multipath", "fading"):
+                if v is not None and not isinstance(v, str):
+                    raise OptionError(f"{k} must be a string, got {v!r}"[:120])
+                v = v or ""
+                if k == "multipath" and v and v not in PROFILES:
+                    raise KeyError(f"unknown multipath profile {v!r}; known: "
+                                   f"{', '.join(PROFILES)}")
+                if k == "fading" and v not in ("", "rayleigh", "rician"):
+                    raise KeyError("fading must be '', 'rayleigh' or 'rician'")
+            elif k == "snr_db" and v is None:
+                pass                                       # no noise
+            elif k == "cfo_hz" and samp_rate:
+                v = finite(k, v, -samp_rate / 2, samp_rate / 2, "Hz (+-fs/2)")
             else:
-                v = float(v)
+                lo, hi, unit = LIMITS[k]
+                v = finite(k, v, lo, hi, unit)
+            clean[k] = v
+        for k, v in clean.items():
             setattr(self, k, v)
+
+
+# Accepted range and unit of every numeric impairment (the control socket and the command line
+# refuse anything else: a value out of these ranges can only be a mistake, and some, such as an
+# SNR of 1e308 or a sample-rate offset of -1e7 ppm, would break the emulator).
+LIMITS = {
+    "snr_db": (-50.0, 100.0, "dB"),
+    "cfo_hz": (-50e6, 50e6, "Hz"),
+    "sro_ppm": (-1000.0, 1000.0, "ppm"),
+    "timing_offset": (-10000.0, 10000.0, "samples"),
+    "doppler_hz": (0.0, 1e5, "Hz"),
+    "rician_k": (0.0, 1e6, "(linear K factor)"),
+    "phase_noise_deg": (0.0, 90.0, "deg per sample"),
+    "iq_gain_db": (-30.0, 30.0, "dB"),
+    "iq_phase_deg": (-180.0, 180.0, "deg"),
+    "dc_offset": (-100.0, 100.0, "x the TX RMS"),
+    "clip": (0.0, 100.0, "x full scale (0: off)"),
+}
 
 
 # -- SNR schedules -----------------------------------------------------------------------------
@@ -82,8 +124,16 @@ class Steps(Schedule):
     """``"T0:S0,T1:S1,..."``: SNR S_i from time T_i seconds on."""
 
     def __init__(self, spec: str):
-        self.points = sorted((float(a), float(b)) for a, b in
-                             (p.split(":") for p in spec.split(",") if p))
+        pts = []
+        for p in (p for p in spec.split(",") if p.strip()):
+            a, sep, b = p.partition(":")
+            if not sep:
+                raise OptionError(f"--snr-steps {spec!r}: expected T:S pairs (seconds:dB), "
+                                  f"got {p!r}")
+            pts.append((finite("--snr-steps time", a, 0, 1e9, "s"), _snr("--snr-steps", b)))
+        if not pts:
+            raise OptionError(f"--snr-steps {spec!r}: expected T0:S0,T1:S1,... (seconds:dB)")
+        self.points = sorted(pts)
 
     def at(self, burst, image_id, frame_idx, t):
         cur = None
@@ -97,7 +147,9 @@ class Ramp(Schedule):
     """``"FROM,TO,SECONDS"``: linear in time, then holds TO."""
 
     def __init__(self, spec: str):
-        self.a, self.b, self.T = (float(v) for v in spec.split(","))
+        a, b, T = _fields("--snr-ramp", spec, "FROM,TO,SECONDS")
+        self.a, self.b = _snr("--snr-ramp", a), _snr("--snr-ramp", b)
+        self.T = positive("--snr-ramp SECONDS", T, 1e9, "s")
 
     def at(self, burst, image_id, frame_idx, t):
         return self.a + (self.b - self.a) * min(1.0, t / self.T)
@@ -107,7 +159,11 @@ class RandomWalk(Schedule):
     """``"LO,HI,STEP"``: per image, a seeded random walk between LO and HI dB."""
 
     def __init__(self, spec: str, seed: int):
-        self.lo, self.hi, self.step = (float(v) for v in spec.split(","))
+        lo, hi, step = _fields("--snr-walk", spec, "LO,HI,STEP")
+        self.lo, self.hi = _snr("--snr-walk LO", lo), _snr("--snr-walk HI", hi)
+        if self.hi < self.lo:
+            raise OptionError(f"--snr-walk {spec!r}: HI must not be below LO")
+        self.step = finite("--snr-walk STEP", step, 0, 100, "dB")
         self.seed = seed
         self.values: list[float] = []
 
@@ -133,16 +189,25 @@ class Trace(Schedule):
     Rows are looked up by that index; a trace that runs out wraps around."""
 
     def __init__(self, path: str | Path):
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        if not rows or "snr_db" not in rows[0]:
-            raise ValueError(f"{path}: needs a header row with snr_db")
-        keys = [k for k in ("image", "frame", "time_s") if k in rows[0]]
+        try:
+            with open(path, newline="") as f:
+                rd = csv.DictReader(f)
+                rows = [(rd.line_num, r) for r in rd]
+        except FileNotFoundError:
+            raise OptionError(f"--snr-trace {path}: no such file") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise OptionError(f"--snr-trace {path}: cannot read it as CSV: {exc}") from None
+        if not rows or "snr_db" not in rows[0][1]:
+            raise OptionError(f"{path}: needs a header row with snr_db")
+        keys = [k for k in ("image", "frame", "time_s") if k in rows[0][1]]
         if len(keys) != 1:
-            raise ValueError(f"{path}: needs exactly one of the columns image, frame, time_s")
+            raise OptionError(f"{path}: needs exactly one of the columns image, frame, time_s")
         self.key = keys[0]
-        self.index = np.array([float(r[self.key]) for r in rows])
-        self.snr = np.array([float(r["snr_db"]) for r in rows])
+        self.index = np.array([finite(f"{path}: line {n}: {self.key}", r[self.key], 0, 1e12)
+                               for n, r in rows])
+        self.snr = np.array([_snr(f"{path}: line {n}: snr_db", r["snr_db"]) for n, r in rows])
+        if self.key == "time_s" and np.any(np.diff(self.index) <= 0):
+            raise OptionError(f"{path}: time_s must increase from row to row")
 
     def at(self, burst, image_id, frame_idx, t):
         if self.key == "image":
@@ -152,6 +217,18 @@ class Trace(Schedule):
         span = self.index[-1] + (self.index[-1] - self.index[-2] if len(self.index) > 1 else 1)
         tt = t % span
         return float(self.snr[max(0, np.searchsorted(self.index, tt, side="right") - 1)])
+
+
+def _snr(what: str, v) -> float:
+    lo, hi, unit = LIMITS["snr_db"]
+    return finite(f"{what} SNR", v, lo, hi, unit)
+
+
+def _fields(what: str, spec: str, form: str) -> list[str]:
+    parts = spec.split(",")
+    if len(parts) != len(form.split(",")):
+        raise OptionError(f"{what} {spec!r}: expected {form}")
+    return parts
 
 
 def make_schedule(kind: str, spec: str, seed: int) -> Schedule:
@@ -199,13 +276,26 @@ class ChannelCore:
         self.fir_hist = np.zeros(0, np.complex64)
         self.rs_buf = np.zeros(0, np.complex64)   # resampler input, abs index rs_base
         self.rs_base = -SINC_HALF
+        self.rs_on = False                        # resampler in use since rs_k0
+        self.rs_tail = np.zeros(0, np.complex64)  # last input while it was off
+        self.rs_k0, self.rs_p0, self.rs_ratio = 0, 0.0, 1.0   # output rs_k0 reads rs_p0
         self.phase_noise = 0.0
         self.hold = np.zeros(0, np.complex64)     # a burst start whose header is incomplete
+        # fill removal (see _unfill): raw input not decided yet, the state of the burst it is
+        # in (0: between bursts, -1: header not read yet, n > 0: n samples of it to come)
+        self.uf_pend = np.zeros(0, np.complex64)
+        self.uf_left = 0
+        self.uf_zeros = QUIET
+        self.uf_max_gap = max(4096, int(FILL_MAX_GAP_S * self.fs))
+        self.uf_emitted = 0             # samples _unfill has passed on (the core's n_in)
+        self.uf_headers: dict = {}      # burst start (core input index) -> header read there
+        self.fill_dropped = 0           # fill samples removed from inside bursts
+        self.bursts_cut = 0             # bursts whose rest never came (a gap > uf_max_gap)
 
     # -- control ------------------------------------------------------------------------------
     def request(self, changes: dict) -> int:
         """Queue changes; they apply at the next burst start. -> that burst's number."""
-        Settings().update(changes)    # validate now, raise on a bad key
+        Settings().update(changes, self.fs)  # validate now: a bad name or value raises
         with self.lock:
             self.pending.update(changes)
             return self.burst + 1
@@ -214,6 +304,7 @@ class ChannelCore:
         with self.lock:
             return {**asdict(self.s), "snr_now_db": self.snr_now, "burst": self.burst,
                     "samples_in": self.n_in, "samples_out": self.n_out,
+                    "fill_dropped": self.fill_dropped, "bursts_cut": self.bursts_cut,
                     "time_domain_snr_db": (None if self.snr_now is None else
                                            nm.time_domain_snr_db(self.snr_now))}
 
@@ -221,13 +312,110 @@ class ChannelCore:
     def process(self, x: np.ndarray) -> np.ndarray:
         """Impair the next input samples; returns the output produced so far. A burst whose
         header is not complete yet is held back until it is (its SNR may depend on it)."""
-        buf = np.concatenate([self.hold, np.asarray(x, dtype=np.complex64)])
+        buf = np.concatenate([self.hold, self._unfill(np.asarray(x, dtype=np.complex64))])
         starts = self._starts(buf, self.zeros_run)
         cut = len(buf)
         if starts and len(buf) - starts[-1] < HEADER_SPAN:
             cut = starts[-1]
         self.hold = buf[cut:]
         return self._process(buf[:cut])
+
+    def _unfill(self, x: np.ndarray) -> np.ndarray:
+        """Remove fill from inside bursts: runs of >= FILL_MIN_RUN zero samples between the
+        first and the last sample of a burst whose header reads (its length is in it).
+
+        A real-time source emits zeros whenever its input is late (the air never stops), also
+        in the middle of a burst when the TX delivers it in pieces; left in, they cut the burst
+        in two and its frame is lost. Our bursts hold no run of two zero samples (single exact
+        zeros do occur in header symbols), so such a run inside one is fill. Zeros between
+        bursts pass untouched; a burst whose header does not read (not ours) passes
+        untouched; a gap longer than ``uf_max_gap`` ends the burst (its rest never came). The
+        decision needs the samples after a zero run: undecided input is held back (output
+        is delayed, never reordered or lost). Without fill this is the identity."""
+        data = np.concatenate([self.uf_pend, x]) if len(self.uf_pend) else x
+        out, i, n = [], 0, len(data)
+        if len(self.uf_headers) > 64:     # headers the core never asked for (cannot happen)
+            self.uf_headers.clear()
+        while i < n:
+            if self.uf_left == 0:                       # between bursts: find the next start
+                chunk = data[i:i + UNFILL_WINDOW]
+                st = self._starts(chunk, self.uf_zeros)
+                if not st:
+                    nz = np.flatnonzero(chunk != 0)
+                    self.uf_zeros = (len(chunk) - 1 - int(nz[-1])) if nz.size \
+                        else self.uf_zeros + len(chunk)
+                    out.append(chunk)
+                    i += len(chunk)
+                    continue
+                out.append(chunk[:st[0]])
+                i += st[0]
+                self.uf_left, self.uf_zeros = -1, 0
+                continue
+            need = HEADER_SPAN if self.uf_left < 0 else self.uf_left
+            w = 2 * need + UNFILL_WINDOW
+            while True:                 # a window of the input that holds the rest of the burst
+                seg = data[i:i + w]
+                if i + w >= n or np.count_nonzero(seg) > need + 2 * FILL_MIN_RUN:
+                    break
+                w *= 4
+            z = (seg == 0).view(np.int8)
+            e = np.diff(np.concatenate([[0], z, [0]]))
+            ra = np.flatnonzero(e == 1)
+            rl = np.flatnonzero(e == -1) - ra
+            open_tail = bool(ra.size) and ra[-1] + rl[-1] == len(seg)
+            decided = int(ra[-1]) if open_tail else len(seg)
+            fill = rl >= FILL_MIN_RUN
+            if open_tail:
+                fill[-1] = False
+            keep = np.ones(decided, bool)
+            for a, ln in zip(ra[fill], rl[fill], strict=True):   # per run, not per sample
+                keep[a:a + ln] = False
+            kp = np.flatnonzero(keep)
+            long_runs = ra[fill & (rl > self.uf_max_gap)]
+            end = int(kp[need - 1]) if len(kp) >= need else None
+            cut = None
+            if long_runs.size and (end is None or long_runs[0] < end):
+                cut = int(long_runs[0])
+            elif end is None and (open_tail and rl[-1] > self.uf_max_gap
+                                  or n - i > 8 * self.uf_max_gap):
+                cut = decided
+            if cut is not None:                         # the rest of this burst never came
+                if self.uf_left > 0:
+                    out.append(seg[:cut][keep[:cut]])
+                    self.fill_dropped += int(cut - keep[:cut].sum())
+                    self.bursts_cut += 1
+                else:
+                    out.append(seg[:cut])              # header never read: leave it alone
+                self.uf_left, self.uf_zeros = 0, 0
+                i += cut
+                continue
+            if end is None:                             # wait for more of this burst
+                if self.uf_left > 0:
+                    out.append(seg[kp])
+                    self.fill_dropped += decided - len(kp)
+                    self.uf_left -= len(kp)
+                    i += decided
+                break
+            if self.uf_left < 0:
+                hdr = self._read_header(seg[kp[:need]])
+                # the core reads the same header at the same place: read it once
+                self.uf_headers[self.uf_emitted + sum(len(o) for o in out)] = hdr
+                if hdr is None:                         # not one of ours: untouched
+                    out.append(seg[:1])
+                    self.uf_left, self.uf_zeros = 0, 0
+                    i += 1
+                    continue
+                self.uf_left = nm.burst_samples(hdr.payload_len)
+                continue                                # now read it with its length
+            out.append(seg[kp[:need]])
+            self.fill_dropped += end + 1 - need
+            self.uf_left, self.uf_zeros = 0, 0
+            i += end + 1
+        self.uf_pend = data[i:]
+        res = out[0] if len(out) == 1 else \
+            np.concatenate(out) if out else np.zeros(0, np.complex64)
+        self.uf_emitted += len(res)
+        return res
 
     @staticmethod
     def _starts(x: np.ndarray, zeros_before: int) -> list[int]:
@@ -248,6 +436,9 @@ class ChannelCore:
         n0 = self.n_out
         if self.s.sro_ppm or self.s.timing_offset:
             y = self._resample(y)
+        else:
+            self.rs_on = False
+            self.rs_tail = np.concatenate([self.rs_tail, y])[-2 * SINC_HALF:]
         self.n_in += len(x)
         if not len(y):
             return y
@@ -323,7 +514,7 @@ class ChannelCore:
                 self.snr_now = self.s.snr_db
             self.burst += 1
         rec = BurstRecord(self.burst, start, None)
-        hdr = self._read_header(head)
+        hdr = self.uf_headers.pop(start) if start in self.uf_headers else self._read_header(head)
         if hdr is not None:
             rec.image_id, rec.frame_idx, rec.seq = hdr.image_id, hdr.frame_idx, hdr.seq
         if self.schedule is not None:
@@ -403,15 +594,27 @@ class ChannelCore:
         return g
 
     def _resample(self, x: np.ndarray) -> np.ndarray:
-        """Output sample k reads the input at k * (1 + sro) - timing_offset."""
-        self.rs_buf = np.concatenate([self.rs_buf, x])
+        """Output sample k reads the input at k * (1 + sro) - timing_offset (from the start;
+        an offset set at run time takes over from the position the stream has reached, so
+        switching it on or changing it loses no samples)."""
         ratio = 1.0 + self.s.sro_ppm * 1e-6
+        if not self.rs_on:
+            if self.n_in:          # switched on mid-stream: go on from the next input sample
+                self.rs_buf = self.rs_tail          # (with the samples its window looks back on)
+                self.rs_base = self.n_in - len(self.rs_tail) - SINC_HALF
+                self.rs_k0, self.rs_p0 = self.n_out, float(self.n_in - SINC_HALF)
+            self.rs_on, self.rs_ratio = True, ratio
+        elif ratio != self.rs_ratio:
+            self.rs_p0 += (self.n_out - self.rs_k0) * self.rs_ratio
+            self.rs_k0, self.rs_ratio = self.n_out, ratio
+        self.rs_buf = np.concatenate([self.rs_buf, x])
         last_avail = self.rs_base + len(self.rs_buf) - SINC_HALF - 1
-        k_end = int(np.floor((last_avail + self.s.timing_offset) / ratio))
+        k_end = self.rs_k0 + int(np.floor((last_avail + self.s.timing_offset - self.rs_p0)
+                                          / ratio))
         if k_end < self.n_out:
             return np.zeros(0, np.complex64)
         k = np.arange(self.n_out, k_end + 1)
-        pos = k * ratio - self.s.timing_offset
+        pos = self.rs_p0 + (k - self.rs_k0) * ratio - self.s.timing_offset
         base = np.floor(pos).astype(np.int64)
         frac = pos - base
         w = _lanczos(frac)

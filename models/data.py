@@ -119,13 +119,47 @@ def builtin_images() -> list[NamedImage]:
     return out
 
 
+class CifarBatchError(pickle.UnpicklingError):
+    """A CIFAR batch file that is not plain data (it would run code) or not CIFAR-shaped."""
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    """Unpickles plain data only: the builtin containers and numpy arrays. Any other global (a
+    callable a crafted file names to run code on load: ``os.system``, ``eval``, ...) is refused
+    before it is looked up."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),   # how protocol 2 spells the bytes inside a numpy array
+        *(("builtins", n) for n in ("dict", "list", "tuple", "set", "frozenset", "bytes",
+                                    "bytearray")),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise CifarBatchError(f"refers to {module}.{name}: only numpy arrays and plain "
+                                  "containers are read from a dataset (it could run code)")
+        return super().find_class(module, name)
+
+
 def _cifar_images(folder: Path, split: str) -> list[NamedImage]:
     files = sorted(folder.glob("data_batch_*")) if split == "train" else [folder / "test_batch"]
     out = []
     for f in files:
-        with open(f, "rb") as fh:
-            d = pickle.load(fh, encoding="bytes")  # the CIFAR-10 python format is pickled
-        arr = d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        # the CIFAR-10 python format is pickled: read it without running anything it names
+        try:
+            with open(f, "rb") as fh:
+                d = _CifarUnpickler(fh, encoding="bytes").load()
+            arr = np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        except CifarBatchError as exc:
+            raise CifarBatchError(f"--data {f}: not a CIFAR-10 batch: {exc}") from None
+        except (pickle.UnpicklingError, EOFError, TypeError, KeyError, ValueError,
+                AttributeError, IndexError) as exc:
+            raise CifarBatchError(f"--data {f}: not a CIFAR-10 batch ({type(exc).__name__}: "
+                                  f"{str(exc)[:80]})") from None
+        arr = arr.transpose(0, 2, 3, 1)
         out += [NamedImage(f"cifar:{f.name}:{i}", a) for i, a in enumerate(arr)]
     return out
 

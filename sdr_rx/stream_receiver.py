@@ -9,6 +9,7 @@ and logged through :class:`sdr_rx.framelog.FrameLog`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,10 @@ HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF 
 MIN_LTF_QUALITY = 0.25
 MAX_BUFFER = 1 << 22
 LEAD_IN = 128
+# A sample with a component beyond this is as unusable as NaN or Inf: the detector's float32
+# products of two such samples would overflow to Inf and poison its running sums (full scale
+# is 1.0; a file or socket in other units stays far below this).
+MAX_ABS = 1e15
 MIN_PILOT_PRESENCE = 0.4
 
 
@@ -59,6 +64,7 @@ class StreamReceiver:
         self.base = -LEAD_IN   # absolute index of buf[0]
         self.search = -LEAD_IN  # absolute index where the detector resumes
         self.pending = None     # a frame whose header decoded, waiting for its payload
+        self._warned_nonfinite = False
 
     # -- buffer ---------------------------------------------------------------------------
     def _rel(self, absolute: int) -> int:
@@ -79,8 +85,29 @@ class StreamReceiver:
     def end(self) -> int:
         return self.base + len(self.buf)
 
+    def sanitise(self, x: np.ndarray) -> np.ndarray:
+        """NaN, Inf and absurdly large samples -> 0, counted (``nonfinite_samples``) and
+        logged, so that one of them cannot poison the detector's running sums and cost the
+        frames that follow (vectorised over the block; a clean block is not copied)."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = ~(np.abs(x.real) <= MAX_ABS) | ~(np.abs(x.imag) <= MAX_ABS)
+        if not bad.any():
+            return x
+        n = int(np.count_nonzero(bad))
+        first = self.end + int(np.argmax(bad))
+        self.log.count("nonfinite_samples", n)
+        if not self._warned_nonfinite:          # one line; the rest are counted
+            self._warned_nonfinite = True
+            self.log.event("nonfinite", at=first, samples=n)
+            msg = (f"replaced {n} NaN, Inf or huge (> {MAX_ABS:g}) IQ samples with 0 (first at "
+                   f"{first}; later ones are counted as nonfinite_samples)")
+            logger = getattr(self.log, "logger", None)
+            (logger.warn if logger is not None else logging.getLogger("semcom.rx").warning)(msg)
+        return np.where(bad, np.complex64(0), x)
+
     def push(self, samples: np.ndarray) -> list[Frame]:
-        self.buf = np.concatenate([self.buf, np.asarray(samples, dtype=np.complex64)])
+        x = self.sanitise(np.asarray(samples, dtype=np.complex64))
+        self.buf = np.concatenate([self.buf, x])
         frames = []
         while True:
             status, frame = self._step()
