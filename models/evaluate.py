@@ -108,14 +108,29 @@ def parse_floats(s: str) -> list[float]:
 
 
 def run(args) -> int:
+    from semcom import validate as v
+    from semcom.images import check_images, image_files
+    from semcom.profiles import PROFILES
+
+    # every option before the (long) evaluation: one line and exit 2 for a bad one
+    snrs = v.floats("--snr", args.snr, v.SNR_MIN_DB, v.SNR_MAX_DB, "dB")
+    args.threads = v.integer("--threads", args.threads, 1, 1024, "threads")
+    args.seed = v.integer("--seed", args.seed, 0, 2 ** 63 - 1)
+    v.choice("--channel", args.channel, ["awgn", "rayleigh", *PROFILES])
+    if args.images:
+        if not Path(args.images).is_dir():
+            raise v.OptionError(f"--images {args.images}: not a folder")
+        check_images(image_files(args.images))
+    v.output_file("--out", args.out)
     torch.set_num_threads(args.threads)
     model, meta = load_checkpoint(args.model)
     codec = JSCCCodec(model, meta)
+    keeps = v.integers("--keep", args.keep, 1, model.C, "channels") if args.keep \
+        else [model.C]
     images = load_folder(args.images) if args.images else load_split("heldout", None)
-    keeps = [int(k) for k in args.keep.split(",")] if args.keep else [model.C]
     baselines = [] if args.no_baselines else list(BASELINES)
     t0 = time.monotonic()
-    results = evaluate(codec, images, parse_floats(args.snr), keeps, args.channel, baselines,
+    results = evaluate(codec, images, snrs, keeps, args.channel, baselines,
                        args.seed, progress=not args.quiet)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

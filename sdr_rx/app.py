@@ -49,7 +49,27 @@ def _print_image(rec: dict) -> None:
           f"  {q}{flag}", flush=True)
 
 
+def check_args(args) -> None:
+    """Every option and input file, before any work starts (OptionError: one line, exit 2)."""
+    from semcom import validate as v
+
+    args.samp_rate = v.positive("--samp-rate", args.samp_rate, 1e10, "S/s")
+    args.max_side = v.integer("--max-side", args.max_side, 0, 65535, "pixels")
+    args.num_images = v.integer("--num-images", args.num_images, 0, None, "images")
+    args.idle_timeout = v.finite("--idle-timeout", args.idle_timeout, 0, 86400 * 365, "s")
+    if args.file:
+        v.input_file("--file", args.file)
+    if args.reference:
+        v.input_path("--reference", args.reference)
+        from semcom.images import image_files
+        image_files(args.reference, "--reference")
+    if args.snr_correction and args.snr_correction != "none":
+        v.input_file("--snr-correction", args.snr_correction)
+    v.output_dir("--out", args.out)
+
+
 def run(args) -> int:
+    check_args(args)
     from flowgraphs.semcom_rx import semcom_rx
     from models.checkpoint import peek
 
@@ -64,13 +84,24 @@ def run(args) -> int:
     dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
     if args.snr_correction != "none":
         from calibration.snr_correction import SnrCorrection
-        corr = SnrCorrection.load(args.snr_correction) if args.snr_correction else \
-            SnrCorrection.load()
+        try:
+            corr = SnrCorrection.load(args.snr_correction) if args.snr_correction else \
+                SnrCorrection.load()
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            from semcom.validate import OptionError
+            raise OptionError(f"--snr-correction {args.snr_correction or '(default)'}: not a "
+                              f"usable SNR correction file ({exc})") from None
         rcv.rx.snr_correction = corr
     feedback = None
     if args.feedback:
+        import zmq
+
         from sdr_rx.feedback import FeedbackSender
-        feedback = FeedbackSender(args.feedback)
+        try:
+            feedback = FeedbackSender(args.feedback)
+        except zmq.ZMQError as exc:         # a malformed address: one line naming it
+            from semcom.validate import OptionError
+            raise OptionError(f"--feedback {args.feedback}: cannot connect: {exc}") from None
     done = threading.Event()
     last_frame = [time.monotonic()]
 
@@ -91,6 +122,7 @@ def run(args) -> int:
     tb.start()
     finished = threading.Event()
     threading.Thread(target=lambda: (tb.wait(), finished.set()), daemon=True).start()
+    interrupted = False
     try:
         while not finished.is_set() and not done.is_set():
             if args.idle_timeout and time.monotonic() - last_frame[0] > args.idle_timeout:
@@ -98,6 +130,7 @@ def run(args) -> int:
                 break
             finished.wait(0.1)
     except KeyboardInterrupt:
+        interrupted = True
         print("rx: interrupted", file=sys.stderr)
     if not finished.is_set():
         tb.stop()
@@ -120,7 +153,7 @@ def run(args) -> int:
           f"{c['model_mismatch']} model mismatches, {c['sync_fail']} sync failures, "
           f"{c['images_complete']} images complete, {c['images_partial']} partial; "
           f"wrote {out}")
-    return 0
+    return 130 if interrupted else 0
 
 
 def add_parser(sub, name: str) -> None:

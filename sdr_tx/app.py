@@ -3,12 +3,21 @@
 Images -> JSCC encoder -> framer -> OFDM modulator -> IQ sink: ZMQ (``--iq-out``, connects to
 the channel emulator's or an RX's input) or a cf32 file (``--file``). Ends after the last image
 (``--repeat`` passes) and prints what it sent.
+
+Every option and every image file is checked before any work starts (a bad value, an empty or
+missing folder, an unreadable image, an image that needs more frames than the header can count:
+one line, exit 2). ``--file`` is written to ``FILE.part`` and renamed when done (or
+interrupted: what was sent, whole samples); a failed run leaves no output. Over ZMQ, exit 1
+when no receiver was connected for ``--peer-timeout`` s or the data did not leave. Ctrl-C and
+SIGTERM stop it within 2 s, even while it waits for its peer (exit 130 or 143).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 import time
 
 from semcom import numerology as nm
@@ -30,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-side", type=int, default=256, help="shrink larger images (0: keep)")
     p.add_argument("--samp-rate", type=float, default=1e6)
     p.add_argument("--log", default="", help="write per-image records here (JSON lines)")
+    p.add_argument("--peer-timeout", type=float, default=15.0,
+                   help="ZMQ: give up (exit 1) when no receiver is connected for this many "
+                        "seconds (0: wait forever)")
     g = p.add_argument_group("adaptive pruning (closed loop on the RX's reports)")
     g.add_argument("--adaptive", action="store_true", help="pick keep per image from reports")
     g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
@@ -46,25 +58,130 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds without a report before falling back to --safe-keep")
 
 
+def check_args(args) -> list[tuple[int, int]]:
+    """Every option and input file, before any work starts (raises OptionError/ImageError:
+    one line, exit 2). -> the images' (H, W) as sent ([] for the built-in photos)."""
+    from models.checkpoint import peek
+    from semcom import validate as v
+    from semcom.images import check_images, image_files
+
+    args.tx_snr = v.snr("--tx-snr", args.tx_snr)
+    args.frame_symbols = v.integer("--frame-symbols", args.frame_symbols, nm.N_DATA, 65535,
+                                   "JSCC symbols")
+    args.tx_rms = v.positive("--tx-rms", args.tx_rms, 1.0, "of full scale")
+    args.guard = v.integer("--guard", args.guard, 0, 10_000_000, "samples")
+    args.repeat = v.integer("--repeat", args.repeat, 1, 1_000_000, "passes")
+    args.max_side = v.integer("--max-side", args.max_side, 0, 65535, "pixels")
+    args.samp_rate = v.positive("--samp-rate", args.samp_rate, 1e10, "S/s")
+    args.peer_timeout = v.finite("--peer-timeout", args.peer_timeout, 0, 86400, "s")
+    args.target_psnr = v.finite("--target-psnr", args.target_psnr, 0, 100, "dB")
+    args.budget_symbols = v.integer("--budget-symbols", args.budget_symbols, 0, None,
+                                    "JSCC symbols")
+    args.window = v.integer("--window", args.window, 1, 10_000, "images")
+    args.feedback_timeout = v.positive("--feedback-timeout", args.feedback_timeout, 3600, "s")
+    C = int(peek(args.model)["C"])
+    args.keep = v.integer("--keep", args.keep, 0, C, f"channels (0: all {C})")
+    args.safe_keep = v.integer("--safe-keep", args.safe_keep, 0, C, f"channels (0: all {C})")
+    for opt in ("file", "log"):
+        if getattr(args, opt):
+            v.output_file(f"--{opt}", getattr(args, opt))
+    if not args.images:
+        return []
+    return check_images(image_files(args.images), args.max_side)
+
+
+def check_geometry(codec, sizes, keep_max: int, frame_symbols: int) -> None:
+    """Each image fits the header: frame count, image and latent sizes (OptionError)."""
+    from semcom.header import FIELDS
+    from semcom.interleave import n_frames
+    from semcom.validate import OptionError
+
+    width = dict(FIELDS)
+    max_frames = (1 << width["frame_count"]) - 1
+    max_img = (1 << width["img_h"]) - 1
+    for h, w in sizes:
+        if max(h, w) > max_img:
+            raise OptionError(f"an image of {w}x{h} pixels is larger than the header can "
+                              f"describe ({max_img}): use --max-side")
+        # + 1: a model with side information sends it in a frame of its own
+        frames = n_frames(keep_max * codec.model.symbols_per_channel(h, w), frame_symbols) + 1
+        if frames > max_frames:
+            raise OptionError(f"a {w}x{h} image needs {frames} frames (the header counts "
+                              f"{max_frames}): raise --frame-symbols or lower --max-side")
+
+
+def _shrunk(h: int, w: int, max_side: int) -> tuple[int, int]:
+    if not max_side or max(h, w) <= max_side:
+        return h, w
+    r = max_side / max(h, w)
+    return max(1, round(h * r)), max(1, round(w * r))
+
+
 def run(args) -> int:
+    sizes = check_args(args)
     from flowgraphs.semcom_tx import semcom_tx
 
     kind, addr = ("file", args.file) if args.file else ("zmq", args.iq_out)
-    tb = semcom_tx(images=args.images, model=args.model, snr_db=args.tx_snr, keep=args.keep,
-                   frame_symbols=args.frame_symbols, tx_rms=args.tx_rms, guard=args.guard,
-                   sink_kind=kind, sink_address=addr, repeat=args.repeat,
-                   max_side=args.max_side, samp_rate=args.samp_rate)
-    loop = _adaptive(tb, args) if args.adaptive else None
-    t0 = time.monotonic()
+    # a file run writes FILE.part and renames it at the end: a failed run leaves no output
+    part = args.file + ".part" if args.file else ""
+    renamed = False
     try:
-        tb.start()
-        tb.wait()
+        tb = semcom_tx(images=args.images, model=args.model, snr_db=args.tx_snr,
+                       keep=args.keep, frame_symbols=args.frame_symbols, tx_rms=args.tx_rms,
+                       guard=args.guard, sink_kind=kind, sink_address=part or addr,
+                       repeat=args.repeat, max_side=args.max_side, samp_rate=args.samp_rate)
+        if not args.images:
+            from models.data import load_split
+            sizes = [_shrunk(*im.array.shape[:2], args.max_side)
+                     for im in load_split("heldout")]
+        codec = tb.encoder.codec
+        check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
+                       args.frame_symbols)
+        tb.sink.set_peer_timeout(args.peer_timeout)
+        rc = _run(tb, args)
+        if part:
+            os.replace(part, args.file)
+            renamed = True
+        return rc
+    finally:
+        if part and not renamed and os.path.exists(part):
+            os.unlink(part)
+
+
+def _run(tb, args) -> int:
+    import zmq
+
+    from semcom.validate import OptionError
+
+    try:
+        loop = _adaptive(tb, args) if args.adaptive else None
+    except zmq.ZMQError as exc:         # the feedback port: in use, or a bad address
+        raise OptionError(f"--feedback {args.feedback}: cannot bind: {exc}") from None
+    if loop is None:
+        _bound_images_in_flight(tb)
+    t0 = time.monotonic()
+    finished = threading.Event()
+    interrupted = False
+    tb.start()
+    threading.Thread(target=lambda: (tb.wait(), finished.set()), daemon=True).start()
+    try:
+        while not finished.wait(0.1):       # the main thread stays free for Ctrl-C/SIGTERM
+            pass
     except KeyboardInterrupt:
-        print("tx: interrupted", file=sys.stderr)
+        interrupted = True
+        print("tx: interrupted, stopping", file=sys.stderr, flush=True)
+        tb.sink.abort()                     # stop waiting on the peer first
+        tb.source.cancel()
         tb.stop()
-        tb.wait()
+        if not finished.wait(1.5):
+            print("tx: the flowgraph did not stop within 1.5 s; exiting", file=sys.stderr,
+                  flush=True)
+            os._exit(130)
     if loop is not None:
         loop.stop()
+    # a real-time peer takes what is still queued at the air rate: allow for it
+    problem = tb.sink.finish(timeout=0.5 if interrupted else
+                             5.0 + tb.sink.drain_time(args.samp_rate))
     mod, fr = tb.modulator, tb.framer
     if args.log:
         import json
@@ -77,8 +194,38 @@ def run(args) -> int:
                                 "model_hash": tb.encoder.model_hash}) + "\n")
     print(f"tx: {fr.images_sent} images, {fr.frames_sent} frames, {mod.total} samples "
           f"({mod.total / args.samp_rate:.2f} s of air time), {mod.clipped} clipped, "
-          f"model {tb.encoder.model_hash}, {time.monotonic() - t0:.2f} s")
-    return 0
+          f"model {tb.encoder.model_hash}, {time.monotonic() - t0:.2f} s", flush=True)
+    if interrupted:
+        return 130
+    rc = 0
+    for err in tb.source.errors:
+        print(f"tx: {err}", file=sys.stderr)
+        rc = 1
+    if tb.source.skipped:
+        print(f"tx: {tb.source.skipped} image(s) skipped (unreadable)", file=sys.stderr)
+    if problem:
+        print(f"tx: FAILED: {problem}", file=sys.stderr)
+        rc = 1
+    return rc
+
+
+IMAGES_AHEAD = 3      # images the source may be ahead of the framer's output (open loop)
+
+
+def _bound_images_in_flight(tb) -> None:
+    """Open loop: the source waits until the framer has started an image's last frame before
+    it sends one more than IMAGES_AHEAD: memory stays bounded, and on Ctrl-C the encoder has
+    only a few queued images to finish (GNU Radio drains a block's message queue first)."""
+    src, fr = tb.source, tb.framer
+    src.set_window(IMAGES_AHEAD)
+    prev = fr.on_frame
+
+    def on_frame(header):
+        if prev is not None:
+            prev(header)
+        if header.frame_idx == header.frame_count - 1:
+            src.give_credit()
+    fr.on_frame = on_frame
 
 
 def _adaptive(tb, args):

@@ -7,6 +7,9 @@ width}``, the vector holds the uint8 RGB pixels (H*W*3, row-major). After the la
 held-out photos. ``max_side`` shrinks larger images (keeping aspect) before sending.
 ``window`` (or ``set_window`` before start) bounds how many images are out ahead of the
 consumer: the source waits for ``give_credit()`` calls when ``window`` > 0.
+A folder without images is an error (never the built-in photos instead). A file that cannot be
+decoded when its turn comes is skipped, logged and counted (``skipped``, ``errors``); the
+end-of-stream PDU is always published, so the flowgraph ends whatever happens to a file.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from semcom.images import list_images, load_rgb, shrink
+from semcom.images import ImageError, image_files, load_rgb, shrink
 
 
 def image_pdu(name: str, image_id: int, arr: np.ndarray):
@@ -39,7 +42,7 @@ class image_source(gr.basic_block):  # noqa: N801
                  first_id: int = 0):
         gr.basic_block.__init__(self, name="semcom_image_source", in_sig=None, out_sig=None)
         self.message_port_register_out(pmt.intern("images"))
-        self.files = list_images(paths) if paths else []
+        self.files = image_files(paths) if paths else []
         self.repeat = int(repeat)
         self.max_side = int(max_side)
         self.window = int(window)
@@ -48,11 +51,20 @@ class image_source(gr.basic_block):  # noqa: N801
         self._stop = threading.Event()
         self._thread = None
         self.sent = 0
+        self.skipped = 0
+        self.errors: list[str] = []
 
     def _images(self):
         if self.files:
             for f in self.files:
-                yield f.stem, load_rgb(f, self.max_side)
+                try:
+                    arr = load_rgb(f, self.max_side)
+                except ImageError as exc:
+                    self.skipped += 1
+                    self.errors.append(str(exc))
+                    self.logger.error(f"skipped: {exc}")
+                    continue
+                yield f.stem, arr
         else:
             from models.data import load_split
             for im in load_split("heldout"):
@@ -68,6 +80,18 @@ class image_source(gr.basic_block):  # noqa: N801
             self._credit.release()
 
     def _run(self):
+        try:
+            self._send_all()
+        except Exception as exc:       # never leave the flowgraph waiting for an end
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            self.logger.error(f"image source stopped: {type(exc).__name__}: {exc}")
+        if self._stop.is_set():
+            return
+        self.message_port_pub(pmt.intern("images"), eos_pdu())
+        # a message-only source must say it is done, or the flowgraph never finishes
+        self._post(pmt.intern("system"), pmt.cons(pmt.intern("done"), pmt.from_long(1)))
+
+    def _send_all(self):
         image_id = self.first_id
         for _ in range(self.repeat):
             for name, arr in self._images():
@@ -79,15 +103,16 @@ class image_source(gr.basic_block):  # noqa: N801
                 self.message_port_pub(pmt.intern("images"), image_pdu(name, image_id, arr))
                 image_id += 1
                 self.sent += 1
-        self.message_port_pub(pmt.intern("images"), eos_pdu())
-        # a message-only source must say it is done, or the flowgraph never finishes
-        self._post(pmt.intern("system"), pmt.cons(pmt.intern("done"), pmt.from_long(1)))
 
     def start(self):
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, daemon=True, name="image_source")
         self._thread.start()
         return gr.basic_block.start(self)
+
+    def cancel(self) -> None:
+        """Stop sending (Ctrl-C): no further image, no end-of-stream PDU."""
+        self._stop.set()
 
     def stop(self):
         self._stop.set()

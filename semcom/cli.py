@@ -8,8 +8,12 @@ imports (torch, GNU Radio) happen only when that subcommand runs, so ``semcom do
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
+import signal
 import sys
+import threading
 
 # subcommand name -> module implementing add_parser(subparsers) and run(args)
 SUBCOMMANDS = {
@@ -26,11 +30,33 @@ SUBCOMMANDS = {
 }
 
 
-USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError"}
+USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError",
+               "OptionError", "IsADirectoryError", "NotADirectoryError", "PermissionError",
+               "ImageError"}
+# ZMQ errors that come from a user's address: a port in use, a malformed or unknown endpoint
+ZMQ_USER_ERRNOS = {errno.EADDRINUSE, errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENODEV,
+                   errno.EPROTONOSUPPORT, errno.EACCES}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (``semcom tx: error: ...``) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: every command stops as on Ctrl-C (files stay valid)."""
+
+
+def _on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)      # once: let the clean-up finish
+    _SIGTERM_SEEN[0] = True
+    raise Terminated()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="semcom",
         description="Over-the-air semantic (deep JSCC) image transmission testbed.",
     )
@@ -64,18 +90,50 @@ def _unavailable(sub, name: str, exc: ImportError) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM stops a command like Ctrl-C does (a command may install its own handler)
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    terminated = False
     try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("semcom: interrupted", file=sys.stderr)
-        return 130
+        rc = int(args.func(args) or 0)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(f"semcom {args.command}: {'terminated' if terminated else 'interrupted'}",
+              file=sys.stderr)
+        rc = 130
     except Exception as exc:
         # refusals of bad input (a wrong checkpoint, a table of another model, a missing
-        # file) are a clear one-line message, not a traceback
-        if type(exc).__name__ in USER_ERRORS:
-            print(f"semcom {args.command}: {exc}", file=sys.stderr)
+        # file, a bad option value, a port in use) are a clear one-line message, not a
+        # traceback
+        if type(exc).__name__ in USER_ERRORS or (
+                type(exc).__name__ == "ZMQError" and getattr(exc, "errno", None)
+                in ZMQ_USER_ERRNOS):
+            print(f"semcom {args.command}: {one_line(exc)}", file=sys.stderr)
             return 2
         raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if rc == 130 and (terminated or _SIGTERM_SEEN[0]):
+        rc = 143                        # 128 + SIGTERM: the truth about how it ended
+    if rc in (130, 143) and argv is None:
+        # interrupted from the command line: the command has written and closed its files;
+        # skip the interpreter's teardown (GNU Radio and torch threads, up to a second or
+        # more) so that Ctrl-C and SIGTERM end every command within 2 s
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(rc)
+    return rc
+
+
+_SIGTERM_SEEN = [False]
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An error message on one line (a library's multi-line text folded and cut)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ shrunk to ``--max-side``), starts ``semcom rx`` (binds its IQ input), ``semcom c
 line per received image, and writes to ``--out``: ``originals/``, ``rx/`` (received images),
 ``frames.jsonl`` (the RX's per-frame log joined with the emulator's true SNR), ``report.png``
 and ``summary.json``. Ctrl-C or the end stops all three; files are written atomically.
+
+Every option is checked before a process starts (one line, exit 2). While they run, the three
+children are watched: when one fails (exits non-zero, is killed, or the channel exits at all)
+the loopback stops the others, names the child and its last line, and exits 1; so does a
+time-out.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,12 +42,13 @@ def free_port() -> int:
 def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
     from PIL import Image
 
-    from semcom.images import list_images, load_rgb, shrink
+    from semcom.images import image_files, load_rgb, shrink
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
     if images:
-        sources = [(p.stem, load_rgb(p, max_side)) for p in list_images(images)]
+        # an empty folder or an unreadable image: ImageError (one line, exit 2)
+        sources = [(p.stem, load_rgb(p, max_side)) for p in image_files(images)]
     else:
         from models.data import load_split
         sources = []
@@ -52,8 +60,54 @@ def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
         Image.fromarray(arr).save(path)
         written.append(path)
     if not written:
-        raise SystemExit(f"loopback: no images in {images}")
+        from semcom.images import ImageError
+        raise ImageError(f"--images {images or '(built-in)'}: no images")
     return written
+
+
+def check_args(args) -> None:
+    """Every option, before any process starts (OptionError: one line, exit 2): the
+    loopback's own, the TX's (keep against the model's C) and the channel's (its own check)."""
+    from flowgraphs.channel_app import check_args as check_channel_args
+    from models.checkpoint import peek
+    from semcom import validate as v
+
+    args.max_side = v.integer("--max-side", args.max_side, 0, 65535, "pixels")
+    args.tx_snr = v.snr("--tx-snr", args.tx_snr)
+    args.seed = v.integer("--seed", args.seed, 0, 2 ** 63 - 1)
+    args.samp_rate = v.positive("--samp-rate", args.samp_rate, 1e10, "S/s")
+    args.frame_symbols = v.integer("--frame-symbols", args.frame_symbols, nm.N_DATA, 65535,
+                                   "JSCC symbols")
+    args.timeout = v.positive("--timeout", args.timeout, 86400 * 365, "s")
+    args.target_psnr = v.finite("--target-psnr", args.target_psnr, 0, 100, "dB")
+    args.budget_symbols = v.integer("--budget-symbols", args.budget_symbols, 0, None,
+                                    "JSCC symbols")
+    args.window = v.integer("--window", args.window, 1, 10_000, "images")
+    if args.rate_table:
+        v.input_file("--rate-table", args.rate_table)
+    if args.images:
+        v.input_path("--images", args.images)
+    C = int(peek(args.model)["C"])
+    args.keep = v.integer("--keep", args.keep, 0, C, f"channels (0: all {C})")
+    check_channel_args(argparse.Namespace(**{"tx_rms": nm.DEFAULT_TX_RMS, **vars(args)}))
+    v.output_dir("--out", args.out)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return lines[-1].strip()[:200] if lines else ""
+
+
+def _describe(rc: int) -> str:
+    if rc < 0:
+        try:
+            return f"was killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"was killed by signal {-rc}"
+    return f"exited with status {rc}"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -126,6 +180,7 @@ def run(args) -> int:
 
 
     t0 = time.monotonic()
+    check_args(args)
     # the three processes run from the repository: make the user's relative paths absolute
     if Path(args.model).is_file():
         args.model = str(Path(args.model).resolve())
@@ -178,17 +233,18 @@ def run(args) -> int:
         py + ["tx", "--images", str(out / "originals"), "--iq-out", ch_in, "--model",
               args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
               "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
-              str(args.samp_rate), "--log", str(tx_log)] + adaptive_tx,
+              str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"] + adaptive_tx,
         stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
+    logs = {"rx": out / "rx.err", "channel": out / "channel.out", "tx": out / "tx.out"}
 
-    def stop_all(sig=signal.SIGTERM):
+    def stop_all(sig=signal.SIGTERM, grace=10.0):
         for proc in procs.values():
             if proc.poll() is None:
                 try:
                     os.killpg(proc.pid, sig)
                 except ProcessLookupError:
                     pass
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + grace
         for proc in procs.values():
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
@@ -196,37 +252,82 @@ def run(args) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    interrupted = False
+    interrupted = timed_out = False
+    failed: dict[str, int] = {}     # child -> return code, for children that failed
+    lines: queue.Queue = queue.Queue()
+
+    def read_rx():
+        for line in procs["rx"].stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=read_rx, daemon=True).start()
     bar = tqdm(total=n, desc="loopback", unit="img", file=sys.stderr, leave=False)
     try:
         deadline = time.monotonic() + args.timeout
-        for line in procs["rx"].stdout:
+        while True:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                line = ""
+            if line is None:                # the RX ended: it says how below
+                for name, wait_s in (("rx", 30), ("tx", 10)):   # the TX writes its log
+                    try:
+                        procs[name].wait(timeout=wait_s)
+                    except subprocess.TimeoutExpired:
+                        pass
+                break
             if line.startswith("rx: image"):
                 bar.update(1)
                 image_id = int(line.split()[2])
                 tqdm.write(f"true SNR {true_snr(truth_path, image_id)}  " +
                            line.rstrip()[len("rx: "):])
-            if time.monotonic() > deadline:
-                print("loopback: time-out", file=sys.stderr)
+            # the channel never ends by itself; the TX ends, but with status 0
+            for name in ("channel", "tx"):
+                rc = procs[name].poll()
+                if rc is not None and (name == "channel" or rc != 0):
+                    failed[name] = rc
+            if failed:
                 break
-        procs["rx"].wait(timeout=30)
+            if time.monotonic() > deadline:
+                timed_out = True
+                print(f"loopback: time-out after {args.timeout:g} s", file=sys.stderr)
+                break
     except KeyboardInterrupt:
         interrupted = True
         print("loopback: interrupted, stopping TX, channel and RX", file=sys.stderr)
     finally:
         bar.close()
-        stop_all(signal.SIGINT if interrupted else signal.SIGTERM)
+        ended = {name: proc.poll() for name, proc in procs.items()}
+        # Ctrl-C: everything stops within 2 s; otherwise the channel may finish its logs
+        stop_all(signal.SIGINT, 1.5) if interrupted else stop_all(signal.SIGTERM, 10.0)
+    for name, rc in ended.items():     # a child that ended before we stopped it
+        if rc is not None and (rc != 0 or name == "channel"):
+            failed[name] = rc
+    for name, rc in failed.items():
+        last = _last_line(logs[name]) if rc > 0 else ""
+        print(f"loopback: {name} {_describe(rc)}" + (f": {last}" if last else "") +
+              f" (log: {logs[name]})", file=sys.stderr)
     summary = build_summary(args, out, originals, truth_path, tx_log, time.monotonic() - t0)
     _atomic_write(out / "summary.json", json.dumps(summary, indent=1))
-    try:
-        report(summary, out)
-    except Exception as exc:  # a report failure must not lose the summary
-        print(f"loopback: report.png not written: {exc}", file=sys.stderr)
+    if interrupted:                  # stop within 2 s: the plot waits for a full run
+        print("loopback: interrupted: report.png not written", file=sys.stderr)
+    elif not summary["images"]:
+        print("loopback: no image received: report.png not written", file=sys.stderr)
+    else:
+        try:
+            report(summary, out)
+        except Exception as exc:  # a report failure must not lose the summary
+            print(f"loopback: report.png not written: {exc}", file=sys.stderr)
     print(f"loopback: {len(summary['images'])} images, mean PSNR {summary['mean_psnr_db']:.2f} dB"
           f", SSIM {summary['mean_ssim']:.3f}, frames {summary['frames_received']}/"
           f"{summary['frames_sent']}, {summary['total_symbols']} JSCC symbols, "
           f"{summary['total_samples']} samples, {summary['wall_s']:.1f} s; wrote {out}")
-    return 130 if interrupted else 0
+    if interrupted:
+        return 130
+    if failed or timed_out:
+        print(f"loopback: FAILED ({', '.join(failed) or 'time-out'})", file=sys.stderr)
+        return 1
+    return 0
 
 
 def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:

@@ -9,8 +9,10 @@ one-line message that names the value, what was given, the accepted range and it
 
 from __future__ import annotations
 
+import errno
 import math
 import numbers
+import os
 
 
 class OptionError(ValueError):
@@ -84,3 +86,119 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None,
 def port(name: str, value) -> int:
     """A TCP port number (1..65535)."""
     return integer(name, value, 1, 65535)
+
+
+# -- more checks for commands: SNRs, lists, choices, files and folders, ZMQ endpoints ----------
+SNR_MIN_DB, SNR_MAX_DB = -50.0, 100.0      # every SNR a user can give, in dB
+
+
+def snr(name: str, value) -> float:
+    """An SNR in dB (the product's convention), finite and within the product's range."""
+    return finite(name, value, SNR_MIN_DB, SNR_MAX_DB, "dB")
+
+
+def floats(name: str, text: str, lo: float | None = None, hi: float | None = None,
+           unit: str = "") -> list[float]:
+    """A comma-separated list of finite floats, each within ``[lo, hi]``; at least one."""
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not items:
+        raise OptionError(f"{name} needs at least one value{_range_text(lo, hi, unit)}, "
+                          f"got {_fmt(text)}")
+    return [finite(name, t, lo, hi, unit) for t in items]
+
+
+def integers(name: str, text: str, lo: int | None = None, hi: int | None = None,
+             unit: str = "") -> list[int]:
+    """A comma-separated list of integers, each within ``[lo, hi]``; at least one."""
+    items = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not items:
+        raise OptionError(f"{name} needs at least one integer{_range_text(lo, hi, unit)}, "
+                          f"got {_fmt(text)}")
+    return [integer(name, t, lo, hi, unit) for t in items]
+
+
+def choice(name: str, value, choices) -> str:
+    """``value`` when it is one of ``choices`` (names them all otherwise)."""
+    if value not in choices:
+        raise OptionError(f"{name} must be one of {', '.join(map(str, choices))}, "
+                          f"got {_fmt(value)[:40]}")
+    return value
+
+
+def input_file(name: str, path, nonempty: bool = True):
+    """An existing, readable regular file (non-empty unless told otherwise) -> Path."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not str(path):
+        raise OptionError(f"{name} needs a file name")
+    if not p.exists():
+        raise OptionError(f"{name} {p}: no such file")
+    if p.is_dir():
+        raise OptionError(f"{name} {p}: is a folder, not a file")
+    if not p.is_file():
+        raise OptionError(f"{name} {p}: not a regular file")
+    try:
+        with open(p, "rb") as f:
+            empty = not f.read(1)
+    except OSError as exc:
+        raise OptionError(f"{name} {p}: cannot read: {exc.strerror or exc}") from None
+    if nonempty and empty:
+        raise OptionError(f"{name} {p}: file is empty")
+    return p
+
+
+def input_path(name: str, path):
+    """An existing file or folder -> Path."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not str(path) or not p.exists():
+        raise OptionError(f"{name} {p}: no such file or folder")
+    return p
+
+
+def output_dir(name: str, path):
+    """A folder that exists or can be made now (parents too) -> Path."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not str(path):
+        raise OptionError(f"{name} needs a folder name")
+    if p.exists() and not p.is_dir():
+        raise OptionError(f"{name} {p}: exists and is not a folder")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OptionError(f"{name} {p}: cannot make the folder: {exc.strerror or exc}") from None
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise OptionError(f"{name} {p}: folder is not writable")
+    return p
+
+
+def output_file(name: str, path):
+    """A file path whose folder exists or can be made now, and that is not a folder -> Path."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not str(path):
+        raise OptionError(f"{name} needs a file name")
+    if p.is_dir():
+        raise OptionError(f"{name} {p}: is a folder, not a file")
+    output_dir(name, p.parent if str(p.parent) else ".")
+    return p
+
+
+def endpoint(name: str, sock, address: str, bind: bool) -> None:
+    """Bind or connect a ZMQ socket; a malformed address or a port in use is an OptionError
+    naming the option and the address (the socket is closed then)."""
+    import zmq
+
+    try:
+        (sock.bind if bind else sock.connect)(address)
+    except zmq.ZMQError as exc:
+        sock.close(0)
+        why = ("address already in use (another process has this port)"
+               if exc.errno == errno.EADDRINUSE else exc.strerror)
+        raise OptionError(f"{name} {address}: cannot {'bind' if bind else 'connect'}: "
+                          f"{why}") from None

@@ -4,7 +4,8 @@ Binds ``address`` by default (``connect=True`` connects instead) and accepts IQ 
 connects. A message whose size is not a whole number of complex64 items is dropped and counted
 (gr-zeromq's own source would throw and end the flowgraph). It never ends on its own: stop the
 flowgraph. With ``fill=True`` it outputs zeros while nothing arrives (a channel emulator in
-real time: the air never stops; put a throttle after it).
+real time: the air never stops; put a throttle after it). A port in use or a malformed
+address is an :class:`semcom.validate.OptionError` naming it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import zmq
 from gnuradio import gr
+
+from semcom.validate import endpoint
 
 ITEM = np.dtype(np.complex64).itemsize
 
@@ -25,7 +28,8 @@ class zmq_iq_source(gr.sync_block):  # noqa: N801
         self.sock = self.ctx.socket(zmq.PULL)
         self.sock.setsockopt(zmq.RCVHWM, hwm)
         self.sock.setsockopt(zmq.LINGER, 0)
-        (self.sock.connect if connect else self.sock.bind)(address)
+        # a port in use or a malformed address: one line naming it (OptionError), no traceback
+        endpoint("IQ input", self.sock, address, bind=not connect)
         self.address = address
         self.timeout_ms = int(timeout_ms)
         self.pending = np.zeros(0, np.complex64)
