@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _print_image(rec: dict) -> None:
     q = (f"PSNR {rec['psnr_db']:6.2f} dB SSIM {rec['ssim']:.3f}" if "psnr_db" in rec
          else "no reference")
-    flag = " PARTIAL" if rec["partial"] else ""
+    flag = f" LOST ({rec['cause']})" if rec.get("lost") else " PARTIAL" if rec["partial"] else ""
     print(f"rx: image {rec['image_id']:5d}  keep {rec['keep']:3d}  symbols {rec['symbols']:7d}"
           f"  frames "
           f"{rec['frames_received']}/{rec['frame_count']}  est SNR {rec['est_snr_db']:6.2f} dB"

@@ -235,15 +235,18 @@ def _adaptive(tb, args):
     from calibration.cli import table_path
     from calibration.rate_table import RateTable
     from sdr_tx.feedback import FeedbackReceiver
-    from sdr_tx.rate_controller import RateController
+    from sdr_tx.rate_controller import ImageTable, RateController
 
     enc, src = tb.encoder, tb.source
     C = enc.codec.C
+    # a model that predicts each image's quality needs no table for --policy target
+    per_image = args.policy == "target" and enc.codec.can_predict and not args.rate_table
     table = RateTable.load(args.rate_table or table_path(enc.model_hash), enc.model_hash) \
-        if args.policy != "fixed" else None
+        if args.policy != "fixed" and not per_image else None
     ctl = RateController(C, args.policy, table, target_psnr=args.target_psnr,
                          budget_symbols=args.budget_symbols, fixed_keep=args.keep or C,
-                         safe_keep=args.safe_keep or C, timeout_s=args.feedback_timeout)
+                         safe_keep=args.safe_keep or C, timeout_s=args.feedback_timeout,
+                         per_image=per_image)
     progress = [time.monotonic()]       # last report or released image
 
     def image_done(msg):
@@ -253,9 +256,11 @@ def _adaptive(tb, args):
     src.set_window(max(1, args.window))
     lock = threading.Lock()
 
-    def policy(size):
+    def policy(size, image=None):
+        img_table = ImageTable(enc.codec, image) if per_image and image is not None else None
         with fb.lock:
-            d = ctl.decide(time.monotonic(), enc.codec.model.symbols_per_channel(*size))
+            d = ctl.decide(time.monotonic(), enc.codec.model.symbols_per_channel(*size),
+                           img_table)
         snr = d.snr_used_db if d.snr_used_db is not None else args.tx_snr
         with lock:
             print(f"tx: keep {d.keep:3d}  policy {d.policy}  SNR acted on "

@@ -355,6 +355,7 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             "frames_sent": txr.get("frames", rec["frame_count"]),
             "frames_received": rec["frames_received"], "psnr_db": rec.get("psnr_db"),
             "ssim": rec.get("ssim"), "partial": rec["partial"],
+            "lost": bool(rec.get("lost", False)), "cause": rec.get("cause"),
             "policy_expected_psnr_db": txr.get("decision", {}).get("expected_psnr_db"),
             "policy_snr_db": txr.get("decision", {}).get("snr_used_db"),
             "policy_reason": txr.get("decision", {}).get("reason"),
