@@ -32,7 +32,7 @@ SUBCOMMANDS = {
 
 USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError",
                "OptionError", "IsADirectoryError", "NotADirectoryError", "PermissionError",
-               "ImageError"}
+               "ImageError", "CifarBatchError", "SideError", "SideInfoError"}
 # ZMQ errors that come from a user's address: a port in use, a malformed or unknown endpoint
 ZMQ_USER_ERRNOS = {errno.EADDRINUSE, errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENODEV,
                    errno.EPROTONOSUPPORT, errno.EACCES}
