@@ -3,10 +3,11 @@
 Input port ``frames``: PDUs from :mod:`sdr_rx.ofdm_receiver`. Frames are reassembled per image
 (:mod:`sdr_rx.reassembly`; lost frames leave zeros, the image is still decoded and flagged
 partial), then decoded with the model at the frames' mean estimated SNR and the header's
-``keep``. Each image is written to ``out_dir`` as ``image_<id>.png`` (when set) and published
-on port ``images`` as a dict: ``image_id, keep, symbols, frames_received, frame_count,
-partial, est_snr_db, tx_snr_db, decode_ms`` and, when ``reference`` names the originals (a
-folder or file list in TX order, image ids counted from ``first_id``), ``psnr_db`` and ``ssim``.
+``keep``. Each image is written to ``out_dir`` (when set) and published on port ``images``
+(and to ``on_image(rec, img)``; img None for a lost image) as a dict: ``image_id, keep,
+symbols, frames_received, frame_count, partial, est_snr_db, tx_snr_db, decode_ms`` and, when
+``reference`` names the originals (a folder or file list in TX order, image ids counted from
+``first_id``), ``psnr_db`` and ``ssim``.
 
 Untrusted input never takes the process down: every header is checked against the model's
 geometry and size limits before anything is allocated (``frames_rejected``); an image whose
@@ -40,6 +41,8 @@ from semcom.header import Header, HeaderError
 
 MAX_SIDE = 4096     # largest image side a header may claim (memory bound for the decoder)
 MAX_PIXELS = 1 << 22  # and largest image (4 Mpx: a decode stays well under 1 GB)
+MAX_SESSIONS = 16     # TX sessions tracked for gap accounting (the oldest is forgotten)
+MAX_MISSING = 1000    # lost-image entries per session; more are only counted
 
 
 class _RxFrame:
@@ -125,6 +128,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
     def _track(self, h: Header) -> None:
         """Sequence gaps and image ids per session (called under the lock)."""
+        if h.session not in self.sessions and len(self.sessions) >= MAX_SESSIONS:
+            self.sessions.pop(next(iter(self.sessions)))
         st = self.sessions.setdefault(h.session, {"last_seq": None, "ids": set()})
         if st["last_seq"] is not None:
             gap = (h.seq - st["last_seq"] - 1) % 65536
@@ -161,6 +166,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self.log.event("image", **rec)
         with self.lock:
             self.results.append(rec)
+        if self.on_image:
+            self.on_image(rec, None)
         self.message_port_pub(pmt.intern("images"), pmt.to_pmt(rec))
 
     def _decode(self, asm):
@@ -248,12 +255,17 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             missing = [(sess, i) for sess, st in self.sessions.items() if st["ids"]
                        for i in range(min(st["ids"]), max(st["ids"]) + 1)
                        if i not in st["ids"] and (sess, i) not in done]
+        per: dict[int, int] = {}
         for sess, i in missing:
             self.log.count("images_lost")
             self.log.count("images_lost_not_received")
+            per[sess] = per.get(sess, 0) + 1
+            self.sessions[sess]["ids"].add(i)          # reported once, even over many flushes
+            if per[sess] > MAX_MISSING:
+                continue
             rec = {"session": sess, "image_id": i, "lost": True, "cause": "not_received",
                    "keep": 0, "symbols": 0, "frames_received": 0, "frame_count": 0,
-                   "partial": True, "est_snr_db": float("nan"), "t_decoded": time.time()}
+                   "partial": True, "est_snr_db": None, "t_decoded": time.time()}
             self.log.event("image", **rec)
             with self.lock:
                 self.results.append(rec)

@@ -222,3 +222,25 @@ def test_per_image_prediction_and_target_policy(codec):
     assert d.keep == 32 and "best effort" in d.reason
     with pytest.raises(ValueError, match="table"):
         RateController(32, "target", None)
+
+
+def test_rx_accounts_for_images_and_frames_it_never_saw(phy):
+    from sdr_rx.jscc_decoder import jscc_decoder
+
+    _, model, _ = phy
+    dec = jscc_decoder(str(model))
+    base = dict(model_id=0, frame_idx=0, frame_count=1, keep=32, channels=32, lat_h=8,
+                lat_w=8, img_h=64, img_w=64, payload_len=2048, session=5)
+    dec.add_frame(_frame(Header(**dict(base, image_id=0, seq=0))))
+    dec.add_frame(_frame(Header(**dict(base, image_id=3, seq=10))))
+    # another TX run (session) with the same image ids does not mix with the first
+    dec.add_frame(_frame(Header(**dict(base, image_id=0, seq=0, session=6))))
+    dec.flush()
+    dec.flush()                                   # a second flush reports nothing twice
+    c = dec.log.summary()
+    assert c["frames_missing"] == 9
+    assert c["images_lost_not_received"] == 2
+    by = {(r["session"], r["image_id"]): r for r in dec.results}
+    assert sorted(by) == [(5, 0), (5, 1), (5, 2), (5, 3), (6, 0)]
+    assert by[(5, 1)]["lost"] and by[(5, 1)]["cause"] == "not_received"
+    assert by[(5, 0)]["cause"] == "no_side"
