@@ -26,7 +26,9 @@ from models.registry import create
 FORMAT = "semcom-jscc"
 VERSION = 1
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
-SHIPPED = {"default": CHECKPOINT_DIR / "afjscc-default.pt",
+# "default" is what every command uses unless told otherwise (scripts/ship_model.sh replaces
+# it); the others are the registry's baselines, shipped to compare against.
+SHIPPED = {"default": CHECKPOINT_DIR / "default.pt",
            "softcast": CHECKPOINT_DIR / "softcast.pt",
            "afjscc": CHECKPOINT_DIR / "afjscc-default.pt"}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Train the default model on a lent GPU machine in one `device` call:
+# Train a learned model (the afjscc baseline by default) on a lent GPU machine in one call:
 #
 #   here:    bash scripts/devkit.sh
 #   device:  run(command="bash scripts/device_train.sh", carry=[".devkit"], timeout_s=600)
@@ -8,7 +8,7 @@
 # That machine is bare (no network, no Debian packages) but its python3 has torch, numpy,
 # scikit-image, scikit-learn, Pillow and tqdm, which is all `models.train` needs. The run
 # trains for MINUTES of training time (default 8; the LR and crop schedules span them), from
-# INIT (default: the shipped checkpoint; empty: from scratch), then writes model.pt, log.csv
+# INIT (default: the afjscc checkpoint; empty: from scratch), then writes model.pt, log.csv
 # and train.out to $OUT (the tool fetches them back; train_state.pt is too large to return).
 # Extra arguments go to `models.train`. Without a GPU it runs on the CPU (for trying it here).
 set -euo pipefail
