@@ -46,6 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--adaptive", action="store_true", help="pick keep per image from reports")
     g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
     g.add_argument("--target-psnr", type=float, default=25.0)
+    g.add_argument("--margin-db", type=float, default=0.5,
+                   help="target policy: plan for an SNR this much below the estimate")
     g.add_argument("--budget-symbols", type=int, default=0, help="JSCC symbols per image")
     g.add_argument("--feedback", default="tcp://127.0.0.1:5558",
                    help="bind: the RX's reports arrive here")
@@ -75,6 +77,7 @@ def check_args(args) -> list[tuple[int, int]]:
     args.samp_rate = v.positive("--samp-rate", args.samp_rate, 1e10, "S/s")
     args.peer_timeout = v.finite("--peer-timeout", args.peer_timeout, 0, 86400, "s")
     args.target_psnr = v.finite("--target-psnr", args.target_psnr, 0, 100, "dB")
+    args.margin_db = v.finite("--margin-db", args.margin_db, 0, 30, "dB")
     args.budget_symbols = v.integer("--budget-symbols", args.budget_symbols, 0, None,
                                     "JSCC symbols")
     args.window = v.integer("--window", args.window, 1, 10_000, "images")
@@ -246,7 +249,7 @@ def _adaptive(tb, args):
     ctl = RateController(C, args.policy, table, target_psnr=args.target_psnr,
                          budget_symbols=args.budget_symbols, fixed_keep=args.keep or C,
                          safe_keep=args.safe_keep or C, timeout_s=args.feedback_timeout,
-                         per_image=per_image)
+                         per_image=per_image, margin_db=args.margin_db)
     progress = [time.monotonic()]       # last report or released image
 
     def image_done(msg):

@@ -80,6 +80,7 @@ def check_args(args) -> None:
                                    "JSCC symbols")
     args.timeout = v.positive("--timeout", args.timeout, 86400 * 365, "s")
     args.target_psnr = v.finite("--target-psnr", args.target_psnr, 0, 100, "dB")
+    args.margin_db = v.finite("--margin-db", args.margin_db, 0, 30, "dB")
     args.budget_symbols = v.integer("--budget-symbols", args.budget_symbols, 0, None,
                                     "JSCC symbols")
     args.window = v.integer("--window", args.window, 1, 10_000, "images")
@@ -168,6 +169,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="closed loop: the RX reports, the TX picks keep per image")
     g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
     g.add_argument("--target-psnr", type=float, default=25.0)
+    g.add_argument("--margin-db", type=float, default=0.5,
+                   help="target policy: plan for an SNR this much below the estimate")
     g.add_argument("--budget-symbols", type=int, default=0)
     g.add_argument("--window", type=int, default=1, help="images in flight (1: lock-step)")
     g.add_argument("--rate-table", default="", help="default: the model's calibrated table")
@@ -195,7 +198,8 @@ def run(args) -> int:
     if args.rate_table:
         args.rate_table = str(Path(args.rate_table).resolve())
     adaptive_tx = (["--adaptive", "--policy", args.policy, "--target-psnr",
-                    str(args.target_psnr), "--budget-symbols", str(args.budget_symbols),
+                    str(args.target_psnr), "--margin-db", str(args.margin_db),
+                    "--budget-symbols", str(args.budget_symbols),
                     "--window", str(args.window), "--feedback", fb]
                    + (["--rate-table", args.rate_table] if args.rate_table else [])
                    ) if args.adaptive else []
