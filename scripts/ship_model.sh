@@ -27,7 +27,7 @@ mkdir -p runs
 "$PY" -m semcom calibrate policy --model default
 "$PY" -m benchmarks.model --golden models/checkpoints/golden.json 2>&1 | tee runs/bench_model.txt
 "$PY" -m benchmarks.model_card --prior-log models/checkpoints/training_log.csv --run "$RUN" \
-    --bench-log runs/bench_model.txt
+    --bench-log runs/bench_model.txt --eval default,afjscc,softcast
 "$PY" -m benchmarks.adaptive --png runs/adaptive.png 2>&1 \
     | grep -v "set_min_output_buffer\|dropping frames" | tee runs/bench_adaptive.txt
 echo "ship_model: the default is now $new (was $old); run make test, then commit"

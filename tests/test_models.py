@@ -312,6 +312,36 @@ def test_model_card_keeps_the_ablations_a_new_benchmark_did_not_redo(tmp_path):
     assert carry_ablations("targets\n", tmp_path / "missing.md") == "targets\n"
 
 
+def test_model_card_covers_every_registered_model(tmp_path):
+    """The card of any default: every registry architecture in the table, a curve from an eval
+    JSON, a placeholder for a missing benchmark log, the history plotted from the committed
+    training_log.csv alone (no --run, nothing rewritten)."""
+    from benchmarks.model_card import main, split_ablations
+    from models.checkpoint import peek
+    from models.registry import available
+
+    meta = peek("default")
+    ev = tmp_path / "default.json"
+    ev.write_text(json.dumps({
+        "model": {k: meta[k] for k in ("arch", "model_hash", "config", "path")},
+        "channel": "awgn", "seed": 0, "images": ["x"],
+        "results": [{"method": "model", "snr_db": s, "keep": meta["C"],
+                     "mean_psnr_db": 20 + s / 2, "mean_ssim": 0.5} for s in (0, 5, 10, 15, 20)]}))
+    out = tmp_path / "card"
+    assert main(["--bench-log", str(tmp_path / "none.txt"), "--curves", f"default={ev}",
+                 "--out-dir", str(out)]) == 0
+    text = (out / "MODEL_CARD.md").read_text()
+    assert text.startswith(f"# Model card: `default` ({meta['arch']}, {meta['model_hash']})")
+    for arch in available():
+        assert f"| `{arch}`" in text
+    assert "none.txt is missing" in text and "`python -m benchmarks.model`" in text
+    assert "| 20.00 | 22.50 | 25.00 | 27.50 | 30.00 |" in text
+    assert (out / "models.png").stat().st_size > 0
+    assert (out / "training_curve.png").stat().st_size > 0
+    assert not (out / "training_log.csv").exists()
+    assert split_ablations("a\n\nequal-compute ablations (x):\n  r 1\n\ngolden: g\n") == (
+        "a\n\ngolden: g\n", "equal-compute ablations (x):\n  r 1")
+
 def test_device_training_script_runs_here_on_the_cpu(tmp_path):
     """scripts/device_train.sh is what a lent GPU machine runs; without a GPU it trains on the
     CPU, so its whole path (wallpaper copy, time budget, files for $OUT) is checked here."""
