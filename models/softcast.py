@@ -10,10 +10,24 @@ Encoder, per image (batched, runs on any torch device):
    ``2C`` highest-variance chunks of the ``3 G^2`` are the candidates, ordered by quantised
    variance (ties by index): channel ``c`` carries chunk ``2c`` on I and ``2c+1`` on Q, so
    ``keep`` means "the ``keep`` highest-variance chunk pairs";
-4. power allocation over the ``2 keep`` sent chunks: the optimal linear allocation for LLSE
-   decoding (Lee and Petersen 1976: water-filling on ``sqrt(variance)``) at the SNR the encoder
-   is told, then one measured scale (side information) so the sent symbols have unit mean
-   power exactly.
+4. a variance for every coefficient: its chunk's quantised variance times a fixed radial
+   profile ``f^-alpha`` (``alpha`` = 2, the 1/f^2 spectrum of natural images; normalised to
+   mean 1 in each chunk; ``alpha`` 0 is classic SoftCast's flat chunk), known to both ends
+   without further side information;
+5. power allocation over the coefficients of the ``2 keep`` sent chunks: the optimal linear
+   allocation for LLSE decoding (Lee and Petersen 1976: water-filling on ``sqrt(variance)``)
+   at the SNR the encoder is told, then one measured scale (side information) so the sent
+   symbols have unit mean power exactly;
+6. SoftCast's whitening: the sent real values, in strided blocks of 64 (block ``j`` holds
+   values ``j, j + n/64, ...``, so it spans every channel), are multiplied by a 64-point
+   Hadamard matrix with fixed random signs (orthonormal). Every channel symbol then has about
+   unit power: no symbol carries a huge low-frequency coefficient, so errors that scale with
+   the signal (channel-estimate error, clipping) spread evenly instead of hitting the most
+   important coefficients (measured through the PHY at 15 dB: 1.3 dB lost without, 0.1 with).
+
+The encoder can also predict an image's expected LLSE error at any keep and SNR exactly
+(:meth:`SoftCast.expected_mse`: it knows every coefficient), which the per-image target policy
+of the rate controller uses.
 
 Decoder: inverse whitening (a coefficient's noise variance is the mean over its block, and a
 lost symbol counts as noise of its unit power), LLSE per coefficient; unsent chunks
