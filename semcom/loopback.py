@@ -324,7 +324,8 @@ def run(args) -> int:
             print(f"loopback: report.png not written: {exc}", file=sys.stderr)
     print(f"loopback: {len(summary['images'])} images, mean PSNR {summary['mean_psnr_db']:.2f} dB"
           f", SSIM {summary['mean_ssim']:.3f}, frames {summary['frames_received']}/"
-          f"{summary['frames_sent']}, {summary['total_symbols']} JSCC symbols, "
+          f"{summary['frames_sent']}, {summary['total_symbols']} channel symbols (side frames "
+          f"counted), "
           f"{summary['total_samples']} samples, {summary['wall_s']:.1f} s; wrote {out}")
     if interrupted:
         return 130
