@@ -37,6 +37,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snr-correction", default="",
                    help="SNR-estimator correction file (default: calibration/"
                         "snr_correction.json when present; 'none' disables)")
+    g = p.add_argument_group("recording and replay (SigMF)")
+    g.add_argument("--record", default="", metavar="DIR",
+                   help="write the raw received IQ to DIR/rx.sigmf-data + rx.sigmf-meta, one "
+                        "annotation per detected frame")
+    g.add_argument("--force", action="store_true",
+                   help="--record into a folder that is not empty (overwrites its recording)")
+    g.add_argument("--max-seconds", type=float, default=0.0,
+                   help="stop recording after this much signal (0: no limit)")
+    g.add_argument("--max-bytes", type=float, default=0.0,
+                   help="stop recording at this data file size (0: no limit)")
+    g.add_argument("--replay", default="", metavar="REC",
+                   help="receive from a recording (.sigmf-meta, .sigmf-collection or a "
+                        "--record folder) instead; its sample rate is used")
+    g.add_argument("--record-hw", default="", help=argparse.SUPPRESS)
+    g.add_argument("--center-freq", type=float, default=0.0,
+                   help="the radio's centre frequency in Hz, for the recording (0: unknown)")
 
 
 def _print_image(rec: dict) -> None:
@@ -57,6 +73,20 @@ def check_args(args) -> None:
     args.max_side = v.integer("--max-side", args.max_side, 0, 65535, "pixels")
     args.num_images = v.integer("--num-images", args.num_images, 0, None, "images")
     args.idle_timeout = v.finite("--idle-timeout", args.idle_timeout, 0, 86400 * 365, "s")
+    args.max_seconds = v.finite("--max-seconds", args.max_seconds, 0, 86400 * 365, "s")
+    args.max_bytes = v.integer("--max-bytes", args.max_bytes, 0, None, "bytes")
+    args.center_freq = v.finite("--center-freq", args.center_freq, 0, 1e12, "Hz")
+    if args.replay:
+        if args.file:
+            raise v.OptionError("--replay and --file: give one input")
+        from sdr_rx.recording import load, resolve
+        metas = resolve(args.replay, "--replay")
+        if len(metas) > 1:
+            raise v.OptionError(f"--replay {args.replay}: {len(metas)} recordings; name one "
+                                f"of them ({', '.join(m.name for m in metas[:4])})")
+        rec = load(metas[0], "--replay")
+        args.file, args.samp_rate = str(rec.data_path), rec.samp_rate
+        args.replayed = rec
     if args.file:
         v.input_file("--file", args.file)
     if args.reference:
@@ -66,6 +96,30 @@ def check_args(args) -> None:
     if args.snr_correction and args.snr_correction != "none":
         v.input_file("--snr-correction", args.snr_correction)
     v.output_dir("--out", args.out)
+    if args.record:
+        from sdr_rx.sigmf_recorder import check_record_dir
+        check_record_dir("--record", args.record, args.force)
+
+
+def _recorder(args, tb, kind, addr, model_hash):
+    """The SigMF recorder beside the receiver on the IQ stream, fed the frame log's events."""
+    import shlex
+
+    from sdr_rx.sigmf_recorder import SigmfRecorder, sigmf_sink
+
+    src = {"file": f"cf32 file {addr}", "zmq": f"ZMQ IQ input {addr}"}[kind]
+    extra = {"source": src, "model_hash": model_hash}
+    replayed = getattr(args, "replayed", None)
+    if replayed is not None:
+        extra["replay_of"] = str(replayed.meta_path)
+    rec = SigmfRecorder(args.record, "rx", args.samp_rate, frequency=args.center_freq,
+                        frequency_known=args.center_freq > 0, hw=args.record_hw or src,
+                        command=shlex.join(sys.argv), max_seconds=args.max_seconds,
+                        max_bytes=args.max_bytes, extra=extra)
+    tb.recorder_sink = sigmf_sink(rec)       # referenced for as long as the flowgraph runs
+    tb.connect((tb.source, 0), (tb.recorder_sink, 0))
+    tb.receiver.log.listeners.append(rec.on_event)
+    return rec
 
 
 def run(args) -> int:
@@ -82,6 +136,8 @@ def run(args) -> int:
                    samp_rate=args.samp_rate)
     dec, rcv = tb.decoder, tb.receiver
     dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
+    recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
+        if args.record else None
     if args.snr_correction != "none":
         from calibration.snr_correction import SnrCorrection
         try:
@@ -142,6 +198,9 @@ def run(args) -> int:
     summary = {"counters": rcv.log.summary(), "images": dec.results,
                "wall_s": round(time.monotonic() - t0, 3), "model_id": model_id,
                "source": f"{kind}:{addr}"}
+    if recorder is not None:
+        recorder.close()
+        summary["recording"] = recorder.summary()
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")
@@ -153,6 +212,10 @@ def run(args) -> int:
           f"{c['model_mismatch']} model mismatches, {c['sync_fail']} sync failures, "
           f"{c['images_complete']} images complete, {c['images_partial']} partial; "
           f"wrote {out}")
+    if recorder is not None:
+        r = summary["recording"]
+        print(f"rx: recorded {r['samples']} samples ({r['seconds']:.2f} s), "
+              f"{r['annotations']} frame annotations: {r['meta']}")
     return 130 if interrupted else 0
 
 

@@ -36,6 +36,7 @@ class FrameLog:
         self._fh = None
         self._warned: set[str] = set()
         self.logger = logger
+        self.listeners: list = []   # callables (event, fields), e.g. a SigMF recorder's
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(path, "a", buffering=1)  # line-buffered: valid lines on Ctrl-C
@@ -53,6 +54,8 @@ class FrameLog:
             if event in DROP_REASONS and event not in self._warned:
                 self._warned.add(event)
                 first = True
+        for listen in self.listeners:
+            listen(event, fields)
         if first:
             # one clear line per cause; the rest are counted (summary) and in the JSON log
             msg = f"dropping frames: {DROP_REASONS[event]} (first at {fields.get('at', '?')}; " \

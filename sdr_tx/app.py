@@ -58,6 +58,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--safe-keep", type=int, default=0, help="keep without reports (0: all)")
     g.add_argument("--feedback-timeout", type=float, default=3.0,
                    help="seconds without a report before falling back to --safe-keep")
+    p.add_argument("--record", default="", metavar="DIR",
+                   help="keep what was sent (latent symbols, side bits, image ids) in DIR: "
+                        "the ground truth of a recording")
+    p.add_argument("--force", action="store_true", help="--record into a folder not empty")
 
 
 def check_args(args) -> list[tuple[int, int]]:
@@ -88,6 +92,8 @@ def check_args(args) -> list[tuple[int, int]]:
     for opt in ("file", "log"):
         if getattr(args, opt):
             v.output_file(f"--{opt}", getattr(args, opt))
+    if args.record:
+        v.record_dir("--record", args.record, args.force)
     if not args.images:
         return []
     return check_images(image_files(args.images), args.max_side)
@@ -141,6 +147,12 @@ def run(args) -> int:
         check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
                        args.frame_symbols)
         tb.sink.set_peer_timeout(args.peer_timeout)
+        if args.record:
+            from sdr_tx.tx_recorder import TxRecorder
+            txr = TxRecorder(args.record, tb.encoder.model_hash, args.frame_symbols,
+                             tb.framer.framer.session)
+            tb.encoder.on_encoded = lambda rec, z, side, size: txr.add(rec, z, side, z.shape,
+                                                                       size)
         rc = _run(tb, args)
         if part:
             os.replace(part, args.file)

@@ -43,6 +43,9 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         # optional: called before each image with its (h, w) and pixels; returns
         # (keep, snr_db, info)
         self.policy = None
+        # optional: called after each image with (record, latent (keep, lat_h, lat_w), side
+        # bits or None, (h, w)): a TX record of what was sent
+        self.on_encoded = None
 
     @property
     def model_hash(self) -> str:
@@ -94,5 +97,7 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         if side is not None:
             out = pmt.dict_add(out, pmt.intern("side"), pmt.init_u8vector(side.size, side))
         flat = z.reshape(-1)
+        if self.on_encoded is not None:
+            self.on_encoded(self.sent[-1], z, side, (h, w))
         self.message_port_pub(pmt.intern("symbols"),
                               pmt.cons(out, pmt.init_c32vector(flat.size, flat)))

@@ -202,3 +202,27 @@ def endpoint(name: str, sock, address: str, bind: bool) -> None:
                if exc.errno == errno.EADDRINUSE else exc.strerror)
         raise OptionError(f"{name} {address}: cannot {'bind' if bind else 'connect'}: "
                           f"{why}") from None
+
+
+def record_dir(name: str, path, force: bool = False):
+    """A folder for a new recording or record -> Path: refused when it exists and is not empty
+    (unless ``force``), when it is a file, or when it cannot be made or written to (a probe file
+    is written: a read-only target fails here, not halfway through a run)."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not str(path):
+        raise OptionError(f"{name} needs a folder name")
+    if p.exists() and not p.is_dir():
+        raise OptionError(f"{name} {p}: exists and is not a folder")
+    if p.is_dir() and any(p.iterdir()) and not force:
+        raise OptionError(f"{name} {p}: folder exists and is not empty (a recording is never "
+                          "overwritten: use --force, or another folder)")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / f".semcom-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OptionError(f"{name} {p}: cannot write there: {exc.strerror or exc}") from None
+    return p
