@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "loopback": "semcom.loopback",
     "calibrate": "calibration.cli",
     "rx": "sdr_rx.app",
+    "dataset": "semcom.dataset",
 }
 
 

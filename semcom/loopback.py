@@ -92,6 +92,10 @@ def check_args(args) -> None:
     args.keep = v.integer("--keep", args.keep, 0, C, f"channels (0: all {C})")
     check_channel_args(argparse.Namespace(**{"tx_rms": nm.DEFAULT_TX_RMS, **vars(args)}))
     v.output_dir("--out", args.out)
+    if args.record:
+        args.max_seconds = v.finite("--max-seconds", args.max_seconds, 0, 86400 * 365, "s")
+        args.max_bytes = v.integer("--max-bytes", args.max_bytes, 0, None, "bytes")
+        v.record_dir("--record", args.record, args.force)
 
 
 def _last_line(path: Path) -> str:
@@ -164,6 +168,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
     p.add_argument("--realtime", action="store_true")
     p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")
+    r = p.add_argument_group("recording (SigMF)")
+    r.add_argument("--record", default="", metavar="DIR",
+                   help="the RX records the received IQ to DIR (rx.sigmf-*), the TX what it "
+                        "sent to DIR/tx; the emulator's truth goes into the annotations")
+    r.add_argument("--force", action="store_true", help="--record into a folder not empty")
+    r.add_argument("--max-seconds", type=float, default=0.0, help="recording limit (0: none)")
+    r.add_argument("--max-bytes", type=float, default=0.0, help="recording limit (0: none)")
     g = p.add_argument_group("adaptive pruning")
     g.add_argument("--adaptive", action="store_true",
                    help="closed loop: the RX reports, the TX picks keep per image")
@@ -189,6 +200,12 @@ def run(args) -> int:
         args.model = str(Path(args.model).resolve())
     if args.snr_trace:
         args.snr_trace = str(Path(args.snr_trace).resolve())
+    record = Path(args.record).resolve() if args.record else None
+    rx_record = (["--record", str(record), "--record-hw", "semcom channel emulator (loopback)",
+                  "--max-seconds", str(args.max_seconds), "--max-bytes", str(args.max_bytes)]
+                 + (["--force"] if args.force else [])) if record else []
+    tx_record = (["--record", str(record / "tx")] + (["--force"] if args.force else [])) \
+        if record else []
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     originals = prepare_images(args.images, out / "originals", args.max_side)
@@ -225,7 +242,7 @@ def run(args) -> int:
         py + ["rx", "--iq-in", rx_in, "--model", args.model, "--out", str(out / "rx"),
               "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
               "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
-        + (["--feedback", fb] if args.adaptive else []),
+        + (["--feedback", fb] if args.adaptive else []) + rx_record,
         stdout=subprocess.PIPE, stderr=open(out / "rx.err", "w"), text=True, **popen)
     procs["channel"] = subprocess.Popen(
         py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
@@ -237,7 +254,8 @@ def run(args) -> int:
         py + ["tx", "--images", str(out / "originals"), "--iq-out", ch_in, "--model",
               args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
               "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
-              str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"] + adaptive_tx,
+              str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"] + adaptive_tx
+        + tx_record,
         stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
     logs = {"rx": out / "rx.err", "channel": out / "channel.out", "tx": out / "tx.out"}
 
@@ -312,6 +330,9 @@ def run(args) -> int:
         print(f"loopback: {name} {_describe(rc)}" + (f": {last}" if last else "") +
               f" (log: {logs[name]})", file=sys.stderr)
     summary = build_summary(args, out, originals, truth_path, tx_log, time.monotonic() - t0)
+    if record is not None:
+        _merge_truth(record, truth_path, summary, {
+            k: v for k, v in vars(args).items() if k in IMPAIRMENTS and v not in (None, "")})
     _atomic_write(out / "summary.json", json.dumps(summary, indent=1))
     if interrupted:                  # stop within 2 s: the plot waits for a full run
         print("loopback: interrupted: report.png not written", file=sys.stderr)
@@ -333,6 +354,31 @@ def run(args) -> int:
         print(f"loopback: FAILED ({', '.join(failed) or 'time-out'})", file=sys.stderr)
         return 1
     return 0
+
+
+IMPAIRMENTS = ("snr", "cfo_hz", "sro_ppm", "timing_offset", "multipath", "fading", "doppler_hz",
+               "rician_k", "phase_noise_deg", "iq_gain_db", "iq_phase_deg", "dc_offset", "clip",
+               "snr_steps", "snr_ramp", "snr_walk", "snr_trace", "realtime")
+
+
+def _merge_truth(record: Path, truth_path: Path, summary: dict, channel: dict) -> None:
+    """The emulator's truth (true SNR per frame, settings, seed) into the RX's recording."""
+    from sdr_rx.recording import merge_truth
+
+    meta = record / "rx.sigmf-meta"
+    if not meta.exists():
+        print(f"loopback: no recording in {record}", file=sys.stderr)
+        return
+    try:
+        n = merge_truth(meta, truth_path, {**channel, "seed": summary["manifest"]["seed"],
+                                           "tx_record": "tx"})
+    except (OSError, ValueError) as exc:
+        print(f"loopback: truth not merged into {meta}: {exc}", file=sys.stderr)
+        return
+    summary["recording"] = {"meta": str(meta), "tx_record": str(record / "tx"),
+                            "annotations_with_truth": n}
+    print(f"loopback: recorded {meta} ({n} frames with their true SNR), sent symbols in "
+          f"{record / 'tx'}")
 
 
 def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:

@@ -1,0 +1,384 @@
+"""``semcom dataset``: per-frame training data from SigMF recordings (export, check, info).
+
+``semcom dataset export REC... --out DS`` runs the receive path (the RX's own
+:class:`sdr_rx.stream_receiver.StreamReceiver`, its default SNR correction) over each
+recording (a ``.sigmf-meta``, a ``.sigmf-collection`` or a ``--record`` folder) and writes one
+shard per decoded frame, ``DS/shards/<recording>_<sample_start>.npz``: ``rx_symbols`` (the
+equalised JSCC symbols, deinterleaved, complex64), ``noise_var`` (per symbol, float32) and
+``tx_symbols`` (what was sent, from the TX's record: ``--tx-record DIR``, or the ``tx`` folder a
+loopback recording names; empty when absent), plus one line per shard in
+``DS/manifest.jsonl``: shard file and its sha256, the back-link (recording metadata path
+relative to DS, ``sample_start``, ``sample_count``), session, image id, frame index and count,
+sequence number, keep, side flag, payload length, model id and model hash, SNR estimate, true
+SNR where the recording knows it (emulator truth), CFO, mean noise variance, and whether the
+transmitted symbols are present (``tx_absent`` says why not). ``DS/dataset.json`` summarises.
+
+``semcom dataset check DS`` validates every shard (present, hash, shapes, dtypes, finite noise
+variances) and every back-link (the recording loads, the frame lies inside it, an annotation
+starts there): one line per problem, exit 1 when there is any. ``semcom dataset info DS``
+prints frames, recordings, sessions, SNR histogram and the SNR measured from the transmitted
+symbols, and plots them (``DS/info.png``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+CHUNK = 1 << 18            # samples per push into the receiver
+FORMAT = "semcom-dataset"
+VERSION = 1
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _snr_correction():
+    try:
+        from calibration.snr_correction import DEFAULT_PATH, SnrCorrection
+        return SnrCorrection.load() if DEFAULT_PATH.exists() else None
+    except Exception:          # no usable default: raw estimates (as the RX with 'none')
+        return None
+
+
+def _tx_record(rec, explicit: str):
+    """The TX record for a recording: --tx-record, else the one a loopback recording names."""
+    from sdr_tx.tx_recorder import load_record
+
+    if explicit:
+        return load_record(explicit)
+    name = (rec.meta["global"].get("semcom:channel") or {}).get("tx_record") \
+        if isinstance(rec.meta["global"].get("semcom:channel"), dict) else None
+    if isinstance(name, str):
+        folder = rec.meta_path.parent / Path(name).name
+        if (folder / "sent.jsonl").is_file():
+            return load_record(folder)
+    return {}
+
+
+def _tx_symbols(sent: dict, h, cache: dict) -> tuple[np.ndarray | None, str]:
+    """The transmitted symbols of a received frame, or (None, why not)."""
+    from semcom import interleave
+
+    if h.is_side:
+        return None, "side frame"
+    entry = sent.get((h.session, h.image_id))
+    if entry is None:
+        return None, "not in the TX record" if sent else "no TX record"
+    key = str(entry["path"])
+    if key not in cache:
+        try:
+            with np.load(entry["path"], allow_pickle=False) as z:
+                cache[key] = (np.asarray(z["symbols"], np.complex64).reshape(-1),
+                              int(z["keep"]), int(z["lat_h"]), int(z["lat_w"]))
+        except Exception as exc:      # a damaged record costs its frames' ground truth only
+            cache[key] = (None, f"TX record unreadable: {type(exc).__name__}")
+    got = cache[key]
+    if got[0] is None:
+        return None, got[1]
+    z, keep, lh, lw = got
+    if (keep, lh, lw) != (h.keep, h.lat_h, h.lat_w) or z.size != keep * lh * lw:
+        return None, "TX record does not match the header (another image with this id)"
+    idx = interleave.frame_indices(z.size, h.frame_count, h.frame_idx)
+    if idx.size != h.payload_len:
+        return None, "TX record does not match the frame's length"
+    return z[idx], ""
+
+
+def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -> dict:
+    from sdr_rx.recording import load, resolve
+    from sdr_rx.sigmf_recorder import LTF_BODY0, frame_span
+    from sdr_rx.stream_receiver import StreamReceiver
+
+    metas = []
+    for r in recs:
+        metas += resolve(r, "dataset export")
+    recordings = [load(m, "dataset export") for m in metas]    # all checked before any work
+    shards = out / "shards"
+    shards.mkdir(parents=True, exist_ok=True)
+    corr = _snr_correction()
+    manifest = open(out / "manifest.jsonl.tmp", "w")
+    counts = {"frames": 0, "with_tx": 0, "with_true_snr": 0}
+    per_rec = []
+    for rec in recordings:
+        sent = _tx_record(rec, tx_record)
+        ann = {int(a.get("core:sample_start", -1)): a for a in rec.annotations}
+        g = rec.meta["global"]
+        model_hash = str(g.get("semcom:model_hash", ""))
+        rx = StreamReceiver(rec.samp_rate, None, snr_correction=corr)
+        frames = []
+        for i in range(0, rec.samples, CHUNK):
+            frames += rx.push(np.array(rec.read(i, CHUNK)))
+        frames += rx.drain()
+        cache: dict = {}
+        link = os.path.relpath(rec.meta_path.resolve(), out.resolve())
+        n_rec = 0
+        for f in frames:
+            h = f.header
+            start = max(0, f.start - LTF_BODY0)
+            a = ann.get(start, {})
+            tx, why = _tx_symbols(sent, h, cache)
+            name = f"{rec.name}_{start:012d}.npz"
+            buf = io.BytesIO()
+            np.savez(buf, rx_symbols=np.asarray(f.symbols, np.complex64),
+                     noise_var=np.asarray(f.noise_var, np.float32),
+                     tx_symbols=np.zeros(0, np.complex64) if tx is None else tx)
+            data = buf.getvalue()
+            tmp = shards / (name + ".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, shards / name)
+            mid = f"{h.model_id:08x}"
+            true = a.get("semcom:true_snr_db")
+            line = {"shard": f"shards/{name}", "sha256": _sha256(data), "recording": link,
+                    "sample_start": start, "sample_count": frame_span(h.payload_len),
+                    "session": h.session, "image_id": h.image_id, "frame_idx": h.frame_idx,
+                    "frame_count": h.frame_count, "seq": h.seq, "keep": h.keep,
+                    "side": h.is_side, "payload_len": h.payload_len, "lat_h": h.lat_h,
+                    "lat_w": h.lat_w, "img_h": h.img_h, "img_w": h.img_w, "model_id": mid,
+                    "model_hash": model_hash if model_hash.startswith(mid) else None,
+                    "tx_snr_db": h.tx_snr_db, "snr_est_db": round(float(f.snr_db), 4),
+                    "true_snr_db": true if isinstance(true, (int, float)) else None,
+                    "cfo_hz": round(float(f.cfo_hz), 2),
+                    "noise_var_mean": float(np.mean(f.noise_var)) if f.noise_var.size else None,
+                    "tx_symbols": tx is not None}
+            if tx is None:
+                line["tx_absent"] = why
+            manifest.write(json.dumps(line) + "\n")
+            counts["frames"] += 1
+            counts["with_tx"] += tx is not None
+            counts["with_true_snr"] += line["true_snr_db"] is not None
+            n_rec += 1
+        per_rec.append({"recording": link, "samples": rec.samples, "frames": n_rec,
+                        "tx_record": bool(sent)})
+        print(f"dataset: {rec.meta_path}: {n_rec} frames"
+              f"{'' if sent else ' (no TX record: transmitted symbols absent)'}", flush=True)
+    manifest.close()
+    os.replace(out / "manifest.jsonl.tmp", out / "manifest.jsonl")
+    info = {"format": FORMAT, "version": VERSION, "recordings": per_rec, **counts,
+            "snr_correction": corr is not None, "command": command}
+    tmp = out / "dataset.json.tmp"
+    tmp.write_text(json.dumps(info, indent=1))
+    os.replace(tmp, out / "dataset.json")
+    return info
+
+
+def _manifest(ds: Path) -> tuple[list[dict], list[str]]:
+    from semcom.validate import OptionError
+
+    if not ds.is_dir():
+        raise OptionError(f"dataset {ds}: no such folder")
+    path = ds / "manifest.jsonl"
+    if not path.is_file():
+        raise OptionError(f"dataset {ds}: no manifest.jsonl (not a dataset export)")
+    rows, problems = [], []
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OptionError(f"dataset {ds}: manifest.jsonl unreadable ({exc})") from None
+    for i, line in enumerate(text.splitlines(), 1):
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("not an object")
+            rows.append(row)
+        except ValueError as exc:
+            problems.append(f"manifest line {i}: not a JSON object ({str(exc)[:60]})")
+    return rows, problems
+
+
+def check(ds: Path) -> list[str]:
+    """Every problem of a dataset, one line each (empty: it is valid)."""
+    from sdr_rx.recording import load
+    from semcom.validate import OptionError
+
+    rows, problems = _manifest(ds)
+    recs: dict[str, object] = {}
+    for i, row in enumerate(rows, 1):
+        where = f"manifest line {i}"
+        try:
+            shard = ds / str(row["shard"])
+            n = int(row["payload_len"])
+            start, count = int(row["sample_start"]), int(row["sample_count"])
+            want_tx = bool(row["tx_symbols"])
+            link = str(row["recording"])
+            sha = str(row["sha256"])
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{where}: missing or bad field {exc}")
+            continue
+        if not shard.resolve().is_relative_to(ds.resolve()) or not shard.is_file():
+            problems.append(f"{where}: shard {row['shard']} missing")
+            continue
+        data = shard.read_bytes()
+        if _sha256(data) != sha:
+            problems.append(f"{where}: shard {row['shard']}: sha256 differs (changed or "
+                            "damaged)")
+            continue
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                y, nv, x = z["rx_symbols"], z["noise_var"], z["tx_symbols"]
+        except Exception as exc:
+            problems.append(f"{where}: shard {row['shard']} unreadable ({type(exc).__name__})")
+            continue
+        if y.dtype != np.complex64 or y.shape != (n,):
+            problems.append(f"{where}: rx_symbols {y.dtype} {y.shape}, expected complex64 "
+                            f"({n},)")
+        if nv.dtype != np.float32 or nv.shape != (n,) or not np.all(np.isfinite(nv)) or \
+                np.any(nv < 0):
+            problems.append(f"{where}: noise_var {nv.dtype} {nv.shape} not float32 ({n},), "
+                            "finite and >= 0")
+        if x.dtype != np.complex64 or x.shape != ((n,) if want_tx else (0,)):
+            problems.append(f"{where}: tx_symbols {x.dtype} {x.shape}, expected complex64 "
+                            f"{(n,) if want_tx else (0,)}")
+        if link not in recs:
+            try:
+                recs[link] = load(ds / link, "recording", verify_hash=True)
+            except OptionError as exc:
+                recs[link] = str(exc)
+        rec = recs[link]
+        if isinstance(rec, str):
+            problems.append(f"{where}: back-link: {rec}")
+            continue
+        if start < 0 or start + count > rec.samples:
+            problems.append(f"{where}: back-link: samples {start}..{start + count} outside "
+                            f"{link} ({rec.samples} samples)")
+        elif rec.annotations and not any(int(a.get("core:sample_start", -1)) == start
+                                         for a in rec.annotations):
+            problems.append(f"{where}: back-link: no annotation of {link} starts at {start}")
+    if not rows and not problems:
+        problems.append("manifest.jsonl lists no frames")
+    return problems
+
+
+def info(ds: Path, plot: Path | None) -> dict:
+    rows, problems = _manifest(ds)
+    frames = [r for r in rows if not r.get("side")]
+    est = np.array([r["snr_est_db"] for r in frames if isinstance(r.get("snr_est_db"),
+                                                                   (int, float))])
+    pairs = [(r["true_snr_db"], r["snr_est_db"]) for r in frames
+             if isinstance(r.get("true_snr_db"), (int, float))]
+    measured = []
+    for r in frames:
+        if r.get("tx_symbols") and len(measured) < 5000:
+            try:
+                with np.load(ds / str(r["shard"]), allow_pickle=False) as z:
+                    err = np.mean(np.abs(z["rx_symbols"] - z["tx_symbols"]) ** 2)
+                measured.append((r["snr_est_db"], float(-10 * np.log10(max(err, 1e-12)))))
+            except Exception:
+                continue
+    summary = {
+        "frames": len(rows), "payload_frames": len(frames),
+        "side_frames": len(rows) - len(frames),
+        "recordings": len({r.get("recording") for r in rows}),
+        "sessions": len({r.get("session") for r in rows}),
+        "images": len({(r.get("session"), r.get("image_id")) for r in rows}),
+        "with_tx_symbols": sum(bool(r.get("tx_symbols")) for r in rows),
+        "with_true_snr": len(pairs), "keeps": sorted({r.get("keep") for r in frames}),
+        "model_ids": sorted({str(r.get("model_id")) for r in rows}),
+        "snr_est_db": {"min": float(est.min()), "mean": float(est.mean()),
+                       "max": float(est.max())} if est.size else None,
+        "manifest_problems": len(problems)}
+    if pairs:
+        t, e = np.array(pairs).T
+        summary["est_minus_true_db"] = {"mean": float(np.mean(e - t)),
+                                        "rms": float(np.sqrt(np.mean((e - t) ** 2)))}
+    if measured:
+        e, m = np.array(measured).T
+        summary["measured_snr_db"] = {"mean": float(np.mean(m)),
+                                      "est_minus_measured_mean": float(np.mean(e - m))}
+    if plot is not None and frames:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        ax = axes[0]
+        ax.hist(est, bins=30, alpha=0.7, label="estimated SNR")
+        if pairs:
+            ax.hist(np.array(pairs)[:, 0], bins=30, alpha=0.5, label="true SNR")
+        ax.set_xlabel("SNR (dB)")
+        ax.set_ylabel("frames")
+        ax.legend(fontsize=8)
+        ax.set_title(f"{len(frames)} frames, {summary['recordings']} recording(s)")
+        ax = axes[1]
+        if pairs:
+            t, e = np.array(pairs).T
+            ax.plot(t, e, ".", ms=3, label="estimate vs true")
+        if measured:
+            e, m = np.array(measured).T
+            ax.plot(m, e, "x", ms=3, label="estimate vs measured from TX symbols")
+        lo, hi = (float(est.min()) - 1, float(est.max()) + 1) if est.size else (0, 1)
+        ax.plot([lo, hi], [lo, hi], "k:", lw=1)
+        ax.set_xlabel("true / measured SNR (dB)")
+        ax.set_ylabel("estimated SNR (dB)")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        tmp = plot.with_name(plot.stem + ".tmp.png")
+        fig.savefig(tmp, dpi=80)
+        plt.close(fig)
+        os.replace(tmp, plot)
+        summary["plot"] = str(plot)
+    return summary
+
+
+def run(args) -> int:
+    from semcom import validate as v
+
+    if args.action == "export":
+        out = v.record_dir("--out", args.out, args.force)
+        if args.tx_record:
+            v.input_path("--tx-record", args.tx_record)
+        res = export(args.recordings, out, args.tx_record, shlex.join(sys.argv))
+        print(f"dataset: {res['frames']} frames from {len(res['recordings'])} recording(s), "
+              f"{res['with_tx']} with transmitted symbols, {res['with_true_snr']} with true "
+              f"SNR; wrote {out}")
+        return 0
+    ds = Path(args.dataset)
+    if args.action == "check":
+        problems = check(ds)
+        for p in problems[:50]:
+            print(f"dataset check: {p}")
+        if len(problems) > 50:
+            print(f"dataset check: ... {len(problems) - 50} more problems")
+        if problems:
+            print(f"dataset check: {ds}: FAILED ({len(problems)} problems)")
+            return 1
+        rows, _ = _manifest(ds)
+        print(f"dataset check: {ds}: OK, {len(rows)} frames, "
+              f"{sum(bool(r.get('tx_symbols')) for r in rows)} with transmitted symbols")
+        return 0
+    plot = None if args.no_plot else Path(args.plot) if args.plot else ds / "info.png"
+    if plot is not None:
+        v.output_file("--plot", plot)
+    s = info(ds, plot)
+    print(json.dumps(s, indent=1))
+    return 0
+
+
+def add_parser(sub, name: str) -> None:
+    p = sub.add_parser(name, help="per-frame datasets from SigMF recordings (export, check, "
+                       "info)", description=__doc__.split("\n\n")[0])
+    acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    e = acts.add_parser("export", help="recordings -> per-frame shards + manifest.jsonl")
+    e.add_argument("recordings", nargs="+", metavar="REC",
+                   help=".sigmf-meta, .sigmf-collection or --record folder")
+    e.add_argument("--out", required=True, metavar="DS", help="dataset folder (new)")
+    e.add_argument("--tx-record", default="", metavar="DIR",
+                   help="the TX's --record folder (default: the one a loopback recording "
+                        "names, if any)")
+    e.add_argument("--force", action="store_true", help="write into a folder not empty")
+    c = acts.add_parser("check", help="validate shapes, hashes and back-links")
+    c.add_argument("dataset", metavar="DS")
+    i = acts.add_parser("info", help="summary and a plot (DS/info.png)")
+    i.add_argument("dataset", metavar="DS")
+    i.add_argument("--plot", default="", help="plot file (default: DS/info.png)")
+    i.add_argument("--no-plot", action="store_true")
+    p.set_defaults(func=run)
