@@ -101,10 +101,18 @@ def check_args(args) -> None:
         check_record_dir("--record", args.record, args.force)
 
 
-def _recorder(args, tb, kind, addr, model_hash):
-    """The SigMF recorder beside the receiver on the IQ stream, fed the frame log's events."""
+def _command_line() -> str:
+    """The exact command that runs this process (``python -m semcom ...`` spelt as such)."""
     import shlex
 
+    argv = list(sys.argv)
+    if argv and argv[0].endswith("__main__.py"):
+        argv = [sys.executable, "-m", "semcom"] + argv[1:]
+    return shlex.join(argv)
+
+
+def _recorder(args, tb, kind, addr, model_hash):
+    """The SigMF recorder beside the receiver on the IQ stream, fed the frame log's events."""
     from sdr_rx.sigmf_recorder import SigmfRecorder, sigmf_sink
 
     src = {"file": f"cf32 file {addr}", "zmq": f"ZMQ IQ input {addr}"}[kind]
@@ -114,7 +122,7 @@ def _recorder(args, tb, kind, addr, model_hash):
         extra["replay_of"] = str(replayed.meta_path)
     rec = SigmfRecorder(args.record, "rx", args.samp_rate, frequency=args.center_freq,
                         frequency_known=args.center_freq > 0, hw=args.record_hw or src,
-                        command=shlex.join(sys.argv), max_seconds=args.max_seconds,
+                        command=_command_line(), max_seconds=args.max_seconds,
                         max_bytes=args.max_bytes, extra=extra)
     tb.recorder_sink = sigmf_sink(rec)       # referenced for as long as the flowgraph runs
     tb.connect((tb.source, 0), (tb.recorder_sink, 0))

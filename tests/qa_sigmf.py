@@ -1,0 +1,299 @@
+"""SigMF recording, replay and dataset export (issue 15): a recorded emulator loopback passes
+``sigmf`` validation, carries one annotation per frame with the emulator's truth, replays to
+the same frames.jsonl decisions and images, exports to a dataset that checks; a recorder killed
+with SIGKILL leaves a valid recording; limits and a full disk stop the recording cleanly; a
+non-empty or read-only target, a truncated data file and malformed metadata are one line and
+exit 2. Real files, real processes, real ``sigmf`` validation."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from phy_helpers import test_images as make_images
+from phy_helpers import tiny_checkpoint
+
+from semcom.cli import main as semcom_main
+
+REPO = Path(__file__).resolve().parents[1]
+CLOCK_FIELDS = {"t", "t_decoded", "decode_ms", "file"}     # the RX's clock and paths
+
+
+def _semcom(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "semcom", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+
+def _sigmf_valid(meta: Path):
+    """Load and validate with the sigmf library, warnings as errors (undeclared namespaces,
+    data shorter than the annotations, partial samples)."""
+    import sigmf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec = sigmf.sigmffile.fromfile(str(meta))
+        rec.validate()
+    return rec
+
+
+def _decisions(path: Path) -> list[dict]:
+    return [{k: v for k, v in json.loads(line).items() if k not in CLOCK_FIELDS}
+            for line in path.read_text().splitlines()]
+
+
+def _one_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert "Traceback" not in err and len(lines) == 1, err[-2000:]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """One emulator loopback recorded with --record (tiny model, two images)."""
+    d = tmp_path_factory.mktemp("sigmf")
+    model = tiny_checkpoint(d / "model.pt")
+    images = make_images(d / "imgs", n=2, size=(64, 96))
+    p = _semcom("loopback", "--images", images, "--model", model, "--snr", "12",
+                "--cfo-hz", "15000", "--seed", "3", "--frame-symbols", "480", "--keep", "16",
+                "--out", d / "lb", "--record", d / "rec")
+    assert p.returncode == 0, p.stderr[-3000:]
+    return d, model
+
+
+def test_loopback_recording_is_valid_sigmf_with_frames_and_truth(recorded):
+    d, model = recorded
+    s = json.loads((d / "lb" / "summary.json").read_text())
+    assert s["frames_received"] == s["frames_sent"] == 8      # recording cost no frame
+    rec = _sigmf_valid(d / "rec" / "rx.sigmf-meta")
+    g = rec.get_global_info()
+    assert g["core:datatype"] == "cf32_le" and g["core:sample_rate"] == 1e6
+    assert {"name": "semcom", "version": "1.0.0", "optional": True} in g["core:extensions"]
+    assert g["semcom:command"].split()[1:4] == ["-m", "semcom", "rx"]
+    assert f"--record {d / 'rec'}" in g["semcom:command"]
+    assert g["semcom:version"] and g["core:hw"].startswith("semcom channel emulator")
+    assert g["semcom:channel"]["snr"] == 12.0 and g["semcom:channel"]["seed"] == 3
+    assert g["core:sha512"] and rec.get_captures()[0]["core:frequency"] == 0.0
+    anns = rec.get_annotations()
+    assert len(anns) == 8 and all(a["core:label"] == "frame" for a in anns)
+    assert all(a["semcom:header_status"] == "ok" and a["semcom:true_snr_db"] == 12.0
+               for a in anns)
+    assert all(abs(a["semcom:cfo_hz"] - 15000) < 200 for a in anns)
+    assert sorted((a["semcom:image_id"], a["semcom:frame_idx"]) for a in anns) == \
+        [(i, f) for i in range(2) for f in range(4)]
+    # each annotation covers its burst: the signal is there, the gap before it is silent
+    x = rec.read_samples()
+    for a in anns[1:]:
+        s0, n = a["core:sample_start"], a["core:sample_count"]
+        burst, gap = x[s0 + 20:s0 + n - 20], x[s0 - 150:s0 - 30]
+        assert np.mean(np.abs(burst) ** 2) > 10 * np.mean(np.abs(gap) ** 2)
+    sent = [json.loads(x) for x in (d / "rec" / "tx" / "sent.jsonl").read_text().splitlines()]
+    assert [r["image_id"] for r in sent] == [0, 1]
+    assert {r["session"] for r in sent} == {anns[0]["semcom:session"]}
+
+
+def test_replay_gives_the_same_decisions_and_images(recorded):
+    d, model = recorded
+    out = d / "replay"
+    rc = semcom_main(["rx", "--replay", str(d / "rec"), "--model", str(model), "--out",
+                      str(out), "--reference", str(d / "lb" / "originals"), "--max-side", "0"])
+    assert rc == 0
+    live = d / "lb" / "rx"
+    assert _decisions(out / "frames.jsonl") == _decisions(live / "frames.jsonl")
+    names = sorted(p.name for p in live.glob("image_*.png"))
+    assert len(names) == 2 and names == sorted(p.name for p in out.glob("image_*.png"))
+    for n in names:
+        assert (out / n).read_bytes() == (live / n).read_bytes()
+
+
+def test_dataset_export_check_info_with_and_without_the_tx_record(recorded, capsys):
+    d, _ = recorded
+    ds = d / "ds"
+    assert semcom_main(["dataset", "export", str(d / "rec" / "rx.sigmf-meta"), "--out",
+                        str(ds)]) == 0
+    rows = [json.loads(x) for x in (ds / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows) == 8 and all(r["tx_symbols"] and r["true_snr_db"] == 12.0 for r in rows)
+    assert all(r["model_hash"] and r["recording"].endswith("rx.sigmf-meta") for r in rows)
+    with np.load(ds / rows[0]["shard"]) as z:
+        y, x, nv = z["rx_symbols"], z["tx_symbols"], z["noise_var"]
+    assert y.shape == x.shape == nv.shape == (rows[0]["payload_len"],)
+    measured = -10 * np.log10(np.mean(np.abs(y - x) ** 2))
+    assert abs(measured - 12.0) < 2.0              # the received symbols are the sent ones
+    assert semcom_main(["dataset", "check", str(ds)]) == 0
+    capsys.readouterr()
+    assert semcom_main(["dataset", "info", str(ds)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["frames"] == 8 and info["with_tx_symbols"] == 8 and info["images"] == 2
+    assert abs(info["measured_snr_db"]["mean"] - 12.0) < 2.0
+    assert (ds / "info.png").stat().st_size > 5000
+    # without the TX's record: transmitted symbols absent, and the check still passes
+    bare = d / "bare"
+    bare.mkdir()
+    for f in ("rx.sigmf-meta", "rx.sigmf-data"):
+        shutil.copy(d / "rec" / f, bare / f)
+    assert semcom_main(["dataset", "export", str(bare), "--out", str(d / "ds2")]) == 0
+    rows2 = [json.loads(x) for x in (d / "ds2" / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows2) == 8 and not any(r["tx_symbols"] for r in rows2)
+    assert all(r["tx_absent"] == "no TX record" for r in rows2)
+    assert semcom_main(["dataset", "check", str(d / "ds2")]) == 0
+    # a damaged shard and a broken back-link are found
+    shard = d / "ds2" / rows2[0]["shard"]
+    shard.write_bytes(shard.read_bytes()[:-10])
+    (bare / "rx.sigmf-data").unlink()
+    capsys.readouterr()
+    assert semcom_main(["dataset", "check", str(d / "ds2")]) == 1
+    out = capsys.readouterr().out
+    assert "sha256 differs" in out and "data file rx.sigmf-data is missing" in out
+
+
+def test_sigkill_leaves_a_valid_recording(recorded, tmp_path):
+    import zmq
+
+    from semcom.loopback import free_port
+
+    d, model = recorded
+    iq = np.fromfile(d / "rec" / "rx.sigmf-data", dtype=np.complex64)
+    port = free_port()
+    rec = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "semcom", "rx", "--iq-in",
+                             f"tcp://127.0.0.1:{port}", "--model", str(model), "--out",
+                             str(tmp_path / "rx"), "--record", str(rec)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=dict(os.environ, OMP_NUM_THREADS="1"))
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.PUSH)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(f"tcp://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        meta = rec / "rx.sigmf-meta"
+        while time.monotonic() < deadline:
+            sock.send(iq.tobytes())
+            time.sleep(0.3)
+            try:
+                if len(json.loads(meta.read_text())["annotations"]) >= 16:
+                    break
+            except (OSError, ValueError):
+                pass
+        else:
+            pytest.fail("no annotations written: " + proc.stderr.read1().decode()[-2000:])
+        for _ in range(3):                      # killed while samples are still arriving
+            sock.send(iq.tobytes())
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        sock.close(0)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    r = _sigmf_valid(meta)
+    assert len(r.get_annotations()) >= 16 and len(r.read_samples()) >= 2 * len(iq)
+    assert (rec / "rx.sigmf-data").stat().st_size % 8 == 0
+    from sdr_rx.recording import load
+    assert load(meta).samples >= 2 * len(iq)
+    # and the killed recording replays
+    assert semcom_main(["rx", "--replay", str(meta), "--model", str(model), "--out",
+                        str(tmp_path / "rp")]) == 0
+
+
+def test_limits_and_a_full_disk_stop_the_recording_and_keep_it_valid(tmp_path, monkeypatch):
+    from sdr_rx import sigmf_recorder as sr
+
+    said = []
+    (tmp_path / "lim").mkdir()
+    r = sr.SigmfRecorder(tmp_path / "lim", samp_rate=1e6, max_bytes=8000, warn=said.append)
+    for _ in range(5):
+        r.write(np.ones(400, np.complex64))
+    r.on_event("frame", {"timing": 300, "payload_len": 48, "snr_est_db": 9.0, "cfo_hz": 1.0,
+                         "noise_var": 0.1, "image_id": 0, "frame_idx": 0, "flags": 0})
+    r.close()
+    assert r.samples == 1000 and "limit" in said[0]
+    rec = _sigmf_valid(r.meta_path)
+    assert len(rec.read_samples()) == 1000 and rec.get_annotations()[0]["semcom:cut"]
+    # ENOSPC half-way through a sample: whole samples kept, one clear line, still valid
+    (tmp_path / "full").mkdir()
+    said.clear()
+    r = sr.SigmfRecorder(tmp_path / "full", samp_rate=1e6, warn=said.append)
+    real_write = os.write
+    budget = [3 * 8 * 100 + 4]
+
+    def write(fd, buf):
+        if fd != r._fd:
+            return real_write(fd, buf)
+        if budget[0] <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        n = min(len(buf), budget[0])
+        budget[0] -= n
+        return real_write(fd, bytes(buf[:n]))
+    monkeypatch.setattr(sr.os, "write", write)
+    for _ in range(5):
+        r.write(np.full(100, 0.5, np.complex64))
+    monkeypatch.undo()
+    r.close()
+    assert r.samples == 300 and len(said) == 1 and "disk full" in said[0]
+    assert r.data_path.stat().st_size == 2400
+    rec = _sigmf_valid(r.meta_path)
+    assert "disk full" in rec.get_global_info()["semcom:stopped"]
+
+
+def test_record_and_replay_faults_are_one_line_and_exit_2(recorded, tmp_path, capsys):
+    d, model = recorded
+    m = ["--model", str(model), "--out", str(tmp_path / "o")]
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("mine")
+    good = d / "rec"
+
+    def fails(args, *words):
+        capsys.readouterr()
+        assert semcom_main(args) == 2
+        line = _one_line(capsys.readouterr().err)
+        assert all(w in line for w in words), line
+    fails(["rx", "--replay", str(good), "--record", str(busy), *m], "--record", "not empty",
+          "--force")
+    assert (busy / "keep.txt").read_text() == "mine"
+    fails(["tx", "--record", str(busy), "--file", str(tmp_path / "t.cf32"), "--model",
+           str(model)], "--record", "not empty")
+    # a read-only target (root ignores permissions: a read-only file system then)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    target = ro / "rec" if os.geteuid() else Path("/sys/semcom-record-test")
+    fails(["rx", "--replay", str(good), "--record", str(target), *m], "--record",
+          "cannot write")
+    ro.chmod(0o755)
+    # truncated data file: half a sample, then whole samples short of the annotations
+    for cut, word in ((4, "truncated"), (8 * 3000, "truncated")):
+        bad = tmp_path / f"cut{cut}"
+        shutil.copytree(good, bad, ignore=shutil.ignore_patterns("tx"))
+        data = (bad / "rx.sigmf-data").read_bytes()
+        (bad / "rx.sigmf-data").write_bytes(data[:-cut])
+        fails(["rx", "--replay", str(bad), *m], "--replay", word)
+        fails(["dataset", "export", str(bad), "--out", str(tmp_path / f"ds{cut}")], word)
+    # malformed metadata: not JSON, JSON that fails SigMF validation, another datatype
+    meta = json.loads((good / "rx.sigmf-meta").read_text())
+    for name, text, word in (
+            ("notjson", "{not json", "not JSON"),
+            ("schema", json.dumps({**meta, "global": {**meta["global"],
+                                                      "core:sample_rate": "fast"}}),
+             "SigMF validation"),
+            ("dtype", json.dumps({**meta, "global": {**meta["global"],
+                                                     "core:datatype": "ci16_le"}}),
+             "datatype")):
+        bad = tmp_path / name
+        bad.mkdir()
+        shutil.copy(good / "rx.sigmf-data", bad / "rx.sigmf-data")
+        (bad / "rx.sigmf-meta").write_text(text)
+        fails(["rx", "--replay", str(bad / "rx.sigmf-meta"), *m], "--replay", word)
+    fails(["rx", "--replay", str(tmp_path / "nothing"), *m], "no such file")
+    fails(["dataset", "check", str(tmp_path / "nothing")], "no such folder")
