@@ -37,6 +37,13 @@ PILOT_IN_USED = np.searchsorted(USED, PILOT)
 LTF = nm.ltf_freq()
 PILOT_VALUES = np.asarray(nm.PILOT_VALUES)
 CIR_TAPS = nm.CP_LEN + 8   # impulse-response length the estimate is constrained to
+_POLARITY = nm.pilot_polarity(127)          # the sequence repeats every 127 symbols
+_FFTSHIFT = np.fft.fftshift(np.arange(nm.FFT_LEN))
+
+
+def _polarity(first_symbol: int, n: int) -> np.ndarray:
+    """``nm.pilot_polarity(first_symbol + n)[first_symbol:]`` without redrawing it."""
+    return _POLARITY[np.arange(first_symbol, first_symbol + n) % len(_POLARITY)]
 
 
 def _cir_projection(taps: int = CIR_TAPS) -> np.ndarray:
@@ -54,7 +61,7 @@ PROJ = _cir_projection()
 def fft_symbols(x: np.ndarray, body0: int, n: int) -> np.ndarray:
     """``n`` OFDM symbols whose first body starts at ``body0`` -> (n, 64) shifted spectra."""
     idx = body0 + np.arange(n)[:, None] * nm.SYM_LEN + np.arange(nm.FFT_LEN)[None, :]
-    return np.fft.fftshift(np.fft.fft(x[idx], axis=1), axes=1)
+    return np.fft.fft(x[idx], axis=1)[:, _FFTSHIFT]
 
 
 @dataclass
@@ -79,7 +86,7 @@ def estimate_ltf(Y_ltf: np.ndarray) -> ChannelEstimate:
 def pilot_phases(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
     """Common phase of each OFDM symbol from its pilots. ``first_symbol`` is the index of
     ``Y[0]`` counted from the first header symbol (it selects the pilot polarity)."""
-    pol = nm.pilot_polarity(first_symbol + len(Y))[first_symbol:]
+    pol = _polarity(first_symbol, len(Y))
     ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
     return np.angle(np.sum(Y[:, PILOT] * np.conj(ref), axis=1))
 
@@ -97,7 +104,7 @@ def known_header_grid(hdr_symbols: np.ndarray) -> np.ndarray:
     nh = len(hdr_symbols) // nm.N_DATA
     X = np.zeros((nh, len(USED)), complex)
     X[:, DATA_IN_USED] = hdr_symbols.reshape(nh, nm.N_DATA)
-    X[:, PILOT_IN_USED] = PILOT_VALUES[None, :] * nm.pilot_polarity(nh)[:, None]
+    X[:, PILOT_IN_USED] = PILOT_VALUES[None, :] * _polarity(0, nh)[:, None]
     return X
 
 
@@ -150,7 +157,7 @@ def pilot_presence(Y_pay: np.ndarray, H: np.ndarray, first_symbol: int,
     short (a transmitter or channel restarted mid-frame) shows as a low value."""
     if not len(Y_pay):
         return 1.0
-    pol = nm.pilot_polarity(first_symbol + len(Y_pay))[first_symbol:]
+    pol = _polarity(first_symbol, len(Y_pay))
     ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
     Yp = Y_pay[:, PILOT]
     num = np.abs(np.sum(Yp * np.conj(ref), axis=1)) ** 2

@@ -18,7 +18,8 @@ from sdr_rx import equalizer as eq
 from sdr_rx import sync
 from semcom import interleave
 from semcom import numerology as nm
-from semcom.header import Header, HeaderError, decode_header, encode_header
+from semcom.header import Header, HeaderError
+from semcom.viterbi import decode_header_bits, header_symbols
 
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = 0.25
@@ -29,6 +30,17 @@ LEAD_IN = 128
 # is 1.0; a file or socket in other units stays far below this).
 MAX_ABS = 1e15
 MIN_PILOT_PRESENCE = 0.4
+_PERMS: dict[int, np.ndarray] = {}
+
+
+def _deinterleave(y: np.ndarray) -> np.ndarray:
+    """:func:`semcom.interleave.deinterleave` with the permutation computed once per length."""
+    perm = _PERMS.get(len(y))
+    if perm is None:
+        perm = _PERMS[len(y)] = interleave.permutation(len(y))
+    out = np.empty_like(y)
+    out[perm] = y
+    return out
 
 
 @dataclass
@@ -43,7 +55,9 @@ class Frame:
     ltf_quality: float
 
     def log_fields(self) -> dict:
-        return {**self.header.to_dict(), "snr_est_db": round(self.snr_db, 3),
+        if "_hdr_dict" not in self.__dict__:     # Header.to_dict is slow (asdict): once
+            self.__dict__["_hdr_dict"] = self.header.to_dict()
+        return {**self.__dict__["_hdr_dict"], "snr_est_db": round(self.snr_db, 3),
                 "noise_var": self.noise_var_mean, "cfo_hz": round(self.cfo_hz, 1),
                 "timing": self.start, "ltf_quality": round(self.ltf_quality, 3)}
 
@@ -160,7 +174,7 @@ class StreamReceiver:
         start_abs = lo + body0
         cfo_hz = cfo * self.samp_rate
         try:
-            header = decode_header(soft)
+            header, hdr_bits = decode_header_bits(soft)
         except HeaderError as exc:
             self.log.count("detected")
             self.log.count("crc_fail")
@@ -178,16 +192,16 @@ class StreamReceiver:
             self.search = frame_end
             return "go", None
         self.pending = {"lo": lo, "cfo": cfo, "body0": body0, "header": header,
-                        "quality": quality, "frame_end": frame_end}
+                        "quality": quality, "frame_end": frame_end, "hdr_bits": hdr_bits}
         return "go", None
 
-    def _finish(self, lo, cfo, body0, header, quality, frame_end) -> Frame | None:
+    def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_bits) -> Frame | None:
         """Equalise a frame whose samples are all in the buffer."""
         # the whole frame, CFO-corrected once (same phase reference as the header pass)
         full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end)], cfo)
         Yl = eq.fft_symbols(full, body0, 2)
         Yh = eq.fft_symbols(full, body0 + 2 * nm.SYM_LEN, nm.HEADER_SYMBOLS)
-        est, ph_hdr = eq.refine(Yl, Yh, encode_header(header))
+        est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits))   # = encode_header(header)
         n_pay = -(-header.payload_len // nm.N_DATA)
         Yp = eq.fft_symbols(full, body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN, n_pay)
         presence = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS)
@@ -201,7 +215,7 @@ class StreamReceiver:
         pay = X.reshape(-1)[:header.payload_len]
         nv = err.reshape(-1)[:header.payload_len]
         snr = self.snr_correction(est.snr_db) if self.snr_correction else est.snr_db
-        frame = Frame(header, interleave.deinterleave(pay), interleave.deinterleave(nv),
+        frame = Frame(header, _deinterleave(pay), _deinterleave(nv),
                       snr, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
                       cfo * self.samp_rate, lo + body0, quality)
         self.log.count("frames_decoded")
