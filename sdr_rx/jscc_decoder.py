@@ -163,11 +163,16 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                "height": asm.img_h, "width": asm.img_w, "t_decoded": time.time()}
         if detail:
             rec["detail"] = detail[:200]
+        self._publish(rec, None)
+
+    def _publish(self, rec: dict, img) -> None:
+        """One image's record (decoded or lost) to the log, the results, ``on_image`` and the
+        ``images`` port."""
         self.log.event("image", **rec)
         with self.lock:
             self.results.append(rec)
         if self.on_image:
-            self.on_image(rec, None)
+            self.on_image(rec, img)
         self.message_port_pub(pmt.intern("images"), pmt.to_pmt(rec))
 
     def _decode(self, asm):
@@ -209,12 +214,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             Image.fromarray(img).save(tmp)
             tmp.replace(path)
             rec["file"] = str(path)
-        self.log.event("image", **rec)
-        with self.lock:
-            self.results.append(rec)
-        if self.on_image:
-            self.on_image(rec, img)
-        self.message_port_pub(pmt.intern("images"), pmt.to_pmt(rec))
+        self._publish(rec, img)
 
     def _reference(self, image_id, shape):
         idx = image_id - self.first_id
