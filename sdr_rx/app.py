@@ -83,7 +83,7 @@ def check_args(args) -> None:
         metas = resolve(args.replay, "--replay")
         if len(metas) > 1:
             raise v.OptionError(f"--replay {args.replay}: {len(metas)} recordings; name one "
-                                f"of them ({', '.join(m.name for m in metas[:4])})")
+                                f"of them ({', '.join(str(m) for m in metas[:4])})")
         rec = load(metas[0], "--replay")
         args.file, args.samp_rate = str(rec.data_path), rec.samp_rate
         args.replayed = rec

@@ -72,11 +72,22 @@ def resolve(rec, name: str = "recording") -> list[Path]:
             col = json.loads(p.read_text())
             streams = col["collection"]["core:streams"]
             names = [s["name"] for s in streams]
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            raise OptionError(f"{name} {p}: not a readable SigMF collection ({exc})") from None
+            hashes = [s.get("hash") for s in streams]
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError,
+                AttributeError) as exc:
+            raise OptionError(f"{name} {p}: not a readable SigMF collection "
+                              f"({type(exc).__name__}: {exc})") from None
         if not names or not all(isinstance(n, str) for n in names):
             raise OptionError(f"{name} {p}: the collection names no recordings")
-        return [p.parent / (n if n.endswith(META) else n + META) for n in names]
+        metas = [p.parent / (n if n.endswith(META) else n + META) for n in names]
+        from sigmf.hashing import calculate_sha512
+        for m, h in zip(metas, hashes, strict=True):
+            if not m.is_file():
+                raise OptionError(f"{name} {p}: names {m}, which does not exist")
+            if h and calculate_sha512(filename=m) != h:
+                raise OptionError(f"{name} {p}: {m.name} changed since the collection was "
+                                  "made (its hash differs): make it again")
+        return metas
     if p.name.endswith(META):
         return [p]
     raise OptionError(f"{name} {p}: not a SigMF recording (a {META}, a {COLLECTION} or a "

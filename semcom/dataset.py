@@ -1,10 +1,12 @@
-"""``semcom dataset``: per-frame training data from SigMF recordings (export, check, info).
+"""``semcom dataset``: per-frame training data from SigMF recordings (export, check, info,
+collect).
 
 ``semcom dataset export REC... --out DS`` runs the receive path (the RX's own
 :class:`sdr_rx.stream_receiver.StreamReceiver`, its default SNR correction) over each
 recording (a ``.sigmf-meta``, a ``.sigmf-collection`` or a ``--record`` folder) and writes one
-shard per decoded frame, ``DS/shards/<recording>_<sample_start>.npz``: ``rx_symbols`` (the
-equalised JSCC symbols, deinterleaved, complex64), ``noise_var`` (per symbol, float32) and
+shard per decoded frame, ``DS/shards/r<k>_<name>_<sample_start>.npz`` (``k``: the
+recording's position): ``rx_symbols`` (the equalised JSCC symbols, deinterleaved,
+complex64), ``noise_var`` (per symbol, float32) and
 ``tx_symbols`` (what was sent, from the TX's record: ``--tx-record DIR``, or the ``tx`` folder a
 loopback recording names; empty when absent), plus one line per shard in
 ``DS/manifest.jsonl``: shard file and its sha256, the back-link (recording metadata path
@@ -17,7 +19,9 @@ transmitted symbols are present (``tx_absent`` says why not). ``DS/dataset.json`
 variances) and every back-link (the recording loads, the frame lies inside it, an annotation
 starts there): one line per problem, exit 1 when there is any. ``semcom dataset info DS``
 prints frames, recordings, sessions, SNR histogram and the SNR measured from the transmitted
-symbols, and plots them (``DS/info.png``).
+symbols, and plots them (``DS/info.png``). ``semcom dataset collect REC... --out
+CAMPAIGN.sigmf-collection`` ties recordings together (a campaign) with the library's
+``SigMFCollection``; wherever a recording is taken, such a file may stand for all of them.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -
     manifest = open(out / "manifest.jsonl.tmp", "w")
     counts = {"frames": 0, "with_tx": 0, "with_true_snr": 0}
     per_rec = []
-    for rec in recordings:
+    for k, rec in enumerate(recordings):
         sent = _tx_record(rec, tx_record)
         ann = {int(a.get("core:sample_start", -1)): a for a in rec.annotations}
         g = rec.meta["global"]
@@ -126,7 +130,7 @@ def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -
             start = max(0, f.start - LTF_BODY0)
             a = ann.get(start, {})
             tx, why = _tx_symbols(sent, h, cache)
-            name = f"{rec.name}_{start:012d}.npz"
+            name = f"r{k:03d}_{rec.name}_{start:012d}.npz"     # r<k>: k-th recording
             buf = io.BytesIO()
             np.savez(buf, rx_symbols=np.asarray(f.symbols, np.complex64),
                      noise_var=np.asarray(f.noise_var, np.float32),
@@ -168,6 +172,28 @@ def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -
     tmp.write_text(json.dumps(info, indent=1))
     os.replace(tmp, out / "dataset.json")
     return info
+
+
+def collect(recs: list[str], out: Path, description: str = "") -> list[str]:
+    """A SigMF collection file tying recordings together (a campaign); -> stream names."""
+    from sigmf import SigMFCollection
+
+    from sdr_rx.recording import load, resolve
+
+    metas = []
+    for r in recs:
+        metas += [load(m, "dataset collect").meta_path for m in resolve(r, "dataset collect")]
+    base = out.parent.resolve()
+    rel = [os.path.relpath(m.resolve(), base) for m in metas]
+    col = SigMFCollection(metafiles=rel, base_path=base)
+    if description:
+        col.set_collection_field("core:description", description)
+    col.set_collection_field("core:extensions", [{"name": "semcom", "version": "1.0.0",
+                                                  "optional": True}])
+    tmp = out.with_name(out.name + ".tmp.sigmf-collection")
+    col.tofile(tmp, overwrite=True)
+    os.replace(tmp, out)
+    return col.get_stream_names()
 
 
 def _manifest(ds: Path) -> tuple[list[dict], list[str]]:
@@ -341,6 +367,16 @@ def run(args) -> int:
               f"{res['with_tx']} with transmitted symbols, {res['with_true_snr']} with true "
               f"SNR; wrote {out}")
         return 0
+    if args.action == "collect":
+        out = Path(args.out)
+        if not out.name.endswith(".sigmf-collection"):
+            raise v.OptionError(f"--out {out}: a collection file ends in .sigmf-collection")
+        if out.exists() and not args.force:
+            raise v.OptionError(f"--out {out}: exists (use --force to replace it)")
+        v.output_file("--out", out)
+        names = collect(args.recordings, out, args.description)
+        print(f"dataset: collection of {len(names)} recording(s): {out}")
+        return 0
     ds = Path(args.dataset)
     if args.action == "check":
         problems = check(ds)
@@ -375,6 +411,11 @@ def add_parser(sub, name: str) -> None:
                    help="the TX's --record folder (default: the one a loopback recording "
                         "names, if any)")
     e.add_argument("--force", action="store_true", help="write into a folder not empty")
+    k = acts.add_parser("collect", help="tie recordings together in a .sigmf-collection")
+    k.add_argument("recordings", nargs="+", metavar="REC")
+    k.add_argument("--out", required=True, metavar="FILE.sigmf-collection")
+    k.add_argument("--description", default="")
+    k.add_argument("--force", action="store_true", help="replace an existing collection")
     c = acts.add_parser("check", help="validate shapes, hashes and back-links")
     c.add_argument("dataset", metavar="DS")
     i = acts.add_parser("info", help="summary and a plot (DS/info.png)")

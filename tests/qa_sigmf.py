@@ -155,6 +155,19 @@ def test_dataset_export_check_info_with_and_without_the_tx_record(recorded, caps
     assert len(rows2) == 8 and not any(r["tx_symbols"] for r in rows2)
     assert all(r["tx_absent"] == "no TX record" for r in rows2)
     assert semcom_main(["dataset", "check", str(d / "ds2")]) == 0
+    # a campaign: both recordings in one SigMF collection, exported together
+    camp = d / "campaign.sigmf-collection"
+    assert semcom_main(["dataset", "collect", str(d / "rec"), str(bare), "--out",
+                        str(camp)]) == 0
+    import sigmf
+    assert len(sigmf.sigmffile.fromfile(str(camp))) == 2
+    assert semcom_main(["dataset", "export", str(camp), "--out", str(d / "ds3")]) == 0
+    rows3 = [json.loads(x) for x in (d / "ds3" / "manifest.jsonl").read_text().splitlines()]
+    assert len(rows3) == 16 and sum(r["tx_symbols"] for r in rows3) == 8
+    assert semcom_main(["dataset", "check", str(d / "ds3")]) == 0
+    capsys.readouterr()
+    assert semcom_main(["rx", "--replay", str(camp), "--out", str(d / "o")]) == 2
+    assert "2 recordings; name one" in _one_line(capsys.readouterr().err)
     # a damaged shard and a broken back-link are found
     shard = d / "ds2" / rows2[0]["shard"]
     shard.write_bytes(shard.read_bytes()[:-10])
