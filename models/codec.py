@@ -112,7 +112,6 @@ class JSCCCodec:
         if noise_var is not None:
             nv = torch.ones((1, self.C, h, w))
             nv[0, :keep] = torch.from_numpy(np.asarray(noise_var, dtype=np.float32))
-        side_d = None
         if self.side_bits:
             from models.softcast import SideError
             if side is None:

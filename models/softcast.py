@@ -63,6 +63,7 @@ SCALE_BITS, SCALE_STEPS = 10, 128        # log2 amplitude scale in 1/128 octave,
 Q_BITS, Q_OFFSET = 6, 40                 # q = round(2 log2 var) + 40, var = 2^((q - 40) / 2)
 MIX = 64                                 # whitening block (Hadamard size)
 _DCT_CACHE: dict = {}
+DCT_CACHE_SIZE = 8
 _MIX_CACHE: dict = {}
 
 
@@ -115,13 +116,16 @@ def unwhiten(y: torch.Tensor, s2: torch.Tensor, keep: torch.Tensor):
 
 
 def dct_matrix(n: int, device=None) -> torch.Tensor:
-    """Orthonormal DCT-II matrix ``(n, n)``: ``X = D @ x``."""
+    """Orthonormal DCT-II matrix ``(n, n)``: ``X = D @ x``. The last few sizes are cached (a
+    bounded cache: a receiver fed many image sizes must not grow without limit)."""
     key = (n, str(device))
     if key not in _DCT_CACHE:
         k = torch.arange(n, dtype=torch.float64)[:, None]
         i = torch.arange(n, dtype=torch.float64)[None, :]
         d = torch.cos(math.pi * (2 * i + 1) * k / (2 * n)) * math.sqrt(2.0 / n)
         d[0] /= math.sqrt(2.0)
+        if len(_DCT_CACHE) >= DCT_CACHE_SIZE:
+            _DCT_CACHE.pop(next(iter(_DCT_CACHE)))
         _DCT_CACHE[key] = d.float().to(device)
     return _DCT_CACHE[key]
 
