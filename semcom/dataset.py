@@ -286,27 +286,31 @@ def check(ds: Path) -> list[str]:
 def info(ds: Path, plot: Path | None) -> dict:
     rows, problems = _manifest(ds)
     frames = [r for r in rows if not r.get("side")]
-    est = np.array([r["snr_est_db"] for r in frames if isinstance(r.get("snr_est_db"),
-                                                                   (int, float))])
+
+    def num(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+    est = np.array([r["snr_est_db"] for r in frames if num(r.get("snr_est_db"))], float)
     pairs = [(r["true_snr_db"], r["snr_est_db"]) for r in frames
-             if isinstance(r.get("true_snr_db"), (int, float))]
+             if num(r.get("true_snr_db")) and num(r.get("snr_est_db"))]
     measured = []
     for r in frames:
-        if r.get("tx_symbols") and len(measured) < 5000:
+        if r.get("tx_symbols") is True and num(r.get("snr_est_db")) and len(measured) < 5000:
             try:
                 with np.load(ds / str(r["shard"]), allow_pickle=False) as z:
-                    err = np.mean(np.abs(z["rx_symbols"] - z["tx_symbols"]) ** 2)
-                measured.append((r["snr_est_db"], float(-10 * np.log10(max(err, 1e-12)))))
-            except Exception:
+                    err = float(np.mean(np.abs(z["rx_symbols"] - z["tx_symbols"]) ** 2))
+                if np.isfinite(err):
+                    measured.append((r["snr_est_db"], -10 * np.log10(max(err, 1e-12))))
+            except Exception:       # a damaged shard: `dataset check` names it
                 continue
     summary = {
         "frames": len(rows), "payload_frames": len(frames),
         "side_frames": len(rows) - len(frames),
-        "recordings": len({r.get("recording") for r in rows}),
-        "sessions": len({r.get("session") for r in rows}),
-        "images": len({(r.get("session"), r.get("image_id")) for r in rows}),
+        "recordings": len({str(r.get("recording")) for r in rows}),
+        "sessions": len({str(r.get("session")) for r in rows}),
+        "images": len({(str(r.get("session")), str(r.get("image_id"))) for r in rows}),
         "with_tx_symbols": sum(bool(r.get("tx_symbols")) for r in rows),
-        "with_true_snr": len(pairs), "keeps": sorted({r.get("keep") for r in frames}),
+        "with_true_snr": len(pairs),
+        "keeps": sorted({r["keep"] for r in frames if type(r.get("keep")) is int}),
         "model_ids": sorted({str(r.get("model_id")) for r in rows}),
         "snr_est_db": {"min": float(est.min()), "mean": float(est.mean()),
                        "max": float(est.max())} if est.size else None,

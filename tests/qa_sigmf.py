@@ -319,3 +319,44 @@ def test_record_and_replay_faults_are_one_line_and_exit_2(recorded, tmp_path, ca
         fails(["rx", "--replay", str(bad / "rx.sigmf-meta"), *m], "--replay", word)
     fails(["rx", "--replay", str(tmp_path / "nothing"), *m], "no such file")
     fails(["dataset", "check", str(tmp_path / "nothing")], "no such folder")
+
+
+def test_garbage_recordings_and_datasets_never_crash(recorded, tmp_path, capsys):
+    """Untrusted input: metadata of every wrong shape is one line and exit 2; a manifest of
+    garbage rows is reported row by row (exit 1) and summarised without a traceback."""
+    d, model = recorded
+    meta = json.loads((d / "rec" / "rx.sigmf-meta").read_text())
+    data = (d / "rec" / "rx.sigmf-data").read_bytes()
+    g = meta["global"]
+    variants = [b"", b"\xff\xfe garbage", b"[]", b"null", b'{"global": []}'] + [
+        json.dumps(m).encode() for m in (
+            {**meta, "annotations": [{"core:sample_start": "x"}]},
+            {**meta, "annotations": [1, 2]},
+            {**meta, "captures": {"a": 1}},
+            {**meta, "global": {**g, "core:sample_rate": -1}},
+            {**meta, "global": {**g, "core:sha512": "0" * 128}},
+            {**meta, "global": {**g, "core:dataset": "../../etc/passwd"}})]
+    for i, text in enumerate(variants):
+        bad = tmp_path / f"v{i}"
+        bad.mkdir()
+        (bad / "rx.sigmf-meta").write_bytes(text)
+        (bad / "rx.sigmf-data").write_bytes(data)
+        for args in (["rx", "--replay", str(bad), "--out", str(tmp_path / "o")],
+                     ["dataset", "export", str(bad), "--out", str(tmp_path / f"ds{i}")]):
+            capsys.readouterr()
+            assert semcom_main(args) == 2, (i, args)
+            _one_line(capsys.readouterr().err)
+    ds = tmp_path / "garbage"
+    (ds / "shards").mkdir(parents=True)
+    rows = ["not json", "[1, 2]", json.dumps({"shard": "../../etc/passwd"}),
+            json.dumps({"shard": "shards/x.npz", "payload_len": "many", "sample_start": 0,
+                        "sample_count": 1, "tx_symbols": True, "recording": "r",
+                        "sha256": "0"}),
+            json.dumps({"shard": ["x"], "session": [1], "keep": {"a": 1}, "snr_est_db": "hi",
+                        "true_snr_db": None, "tx_symbols": "yes", "side": []})]
+    (ds / "manifest.jsonl").write_text("\n".join(rows) + "\n")
+    capsys.readouterr()
+    assert semcom_main(["dataset", "check", str(ds)]) == 1
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and out.out.count("dataset check: manifest line") >= 4
+    assert semcom_main(["dataset", "info", str(ds), "--no-plot"]) == 0
