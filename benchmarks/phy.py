@@ -2,6 +2,7 @@
 alarms on noise, and speed. Prints numbers; asserts nothing (the tests do that).
 
     python -m benchmarks.phy [--model default] [--images N] [--noise-seconds 60]
+                             [--latency-rate 1e6]
 
 Channel: GNU Radio's ``channels.channel_model`` with AWGN in the product's SNR convention
 (:func:`semcom.numerology.noise_voltage_for_snr`), a 20 kHz carrier offset at 1 MS/s and a
@@ -11,6 +12,7 @@ fractional timing offset (``epsilon``). Images: the built-in held-out photos, ce
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 
 import numpy as np
@@ -23,6 +25,7 @@ from models.codec import JSCCCodec
 from models.data import load_split
 from models.metrics import psnr
 from sdr_rx.framelog import FrameLog
+from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.reassembly import Reassembler
 from sdr_rx.stream_receiver import StreamReceiver
 from sdr_tx.framer import Framer
@@ -76,12 +79,47 @@ def receive(y: np.ndarray, chunk: int = 8192):
     return frames, log, len(y) / (time.perf_counter() - t0) / 1e6
 
 
+def rx_with_decoder(y: np.ndarray, model: str, threads: int, rate: float | None = None,
+                    chunk: int = 4096) -> dict:
+    """The RX as one process runs it: StreamReceiver, then the JSCC decoder block (reassembly,
+    side information, decode, PNG written to a temporary folder), inline on ``chunk``-sample
+    blocks. ``rate``: deliver the blocks at ``rate`` samples/s in real time (a block is pushed
+    once its last sample has arrived); None: as fast as possible.
+
+    -> MS/s over the whole stream, images, decode ms per image and, per image, the latency from
+    the arrival of its last sample (the end of the frame that completes it) to its PNG on disk."""
+    dec = jscc_decoder(model, threads=threads, out_dir=tempfile.mkdtemp(prefix="semcom_phy_"))
+    done = []
+    dec.on_image = lambda rec, img: done.append((rec, time.perf_counter()))
+    rx = StreamReceiver(SR, log=FrameLog())
+    lat = []
+    t0 = time.perf_counter()
+    for i in range(0, len(y), chunk):
+        end = min(i + chunk, len(y))
+        if rate:
+            wait = t0 + end / rate - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        for f in rx.push(y[i:end]):
+            n = len(done)
+            dec.add_frame(f)
+            n_ofdm = 2 + nm.HEADER_SYMBOLS + -(-f.header.payload_len // nm.N_DATA)
+            last = f.start + n_ofdm * nm.SYM_LEN       # one past its frame's last sample
+            lat += [1e3 * (t - (t0 + last / rate)) for _, t in done[n:]] if rate else []
+    dec.flush()
+    dt = time.perf_counter() - t0
+    return {"msps": len(y) / dt / 1e6, "images": len(done), "latency_ms": lat,
+            "decode_ms": [r["decode_ms"] for r, _ in done if "decode_ms" in r]}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="default")
     p.add_argument("--images", type=int, default=5)
     p.add_argument("--noise-seconds", type=float, default=60.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--latency-rate", type=float, default=SR,
+                   help="sample rate (S/s) the latency run delivers the stream at, real time")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
@@ -90,10 +128,10 @@ def main(argv=None) -> int:
     tx_snr = 10.0
     vecs, sent = [], []
     for i, img in enumerate(imgs):
-        z = codec.encode(img, tx_snr)
-        fr = framer.frames(z, i, img.shape[:2], tx_snr)
+        z, side = codec.encode_side(img, tx_snr)
+        fr = framer.frames(z, i, img.shape[:2], tx_snr, side)
         vecs += [v for _, v in fr]
-        sent.append((img, z))
+        sent.append((img, z, side))
     x = modulate(vecs)
     n_frames = len(vecs)
     print(f"model {codec.model_hash}, {len(imgs)} images 256x256, {n_frames} frames, "
@@ -121,21 +159,23 @@ def main(argv=None) -> int:
     for snr in (5, 10, 15, 20):
         y = channel(x, snr, seed=int(snr) + 7)
         frames, _, _ = receive(y)
-        reasm = Reassembler()
+        reasm = Reassembler(needs_side=codec.side_bits > 0)
         got = []
         for f in frames:
             got += reasm.add(f)
         got += reasm.flush()
         phy, sim = [], []
         for a in got:
-            img, z = sent[a.image_id]
+            img, z, side = sent[a.image_id]
             sym, nv = a.latent()
-            phy.append(psnr(img, codec.decode(sym, img.shape[:2], a.snr_db, a.keep, nv)))
-        for i, (img, z) in enumerate(sent):
+            phy.append(psnr(img, codec.decode(sym, img.shape[:2], a.snr_db, a.keep, nv,
+                                              a.side_info(codec.side_bits), a.tx_snr_db)))
+        for i, (img, z, side) in enumerate(sent):
             for s in range(3):
                 g = torch.Generator().manual_seed(100 * i + s)
                 yy, nv = AWGN(g)(torch.from_numpy(z)[None], torch.tensor([float(snr)]))
-                sim.append(psnr(img, codec.decode(yy[0].numpy(), img.shape[:2], snr)))
+                sim.append(psnr(img, codec.decode(yy[0].numpy(), img.shape[:2], snr,
+                                                  side=side, tx_snr_db=tx_snr)))
         print(f"  {snr:6.1f} | {np.mean(phy):8.2f} | {np.mean(sim):8.2f} | "
               f"{np.mean(sim) - np.mean(phy):+.2f}")
 
@@ -156,22 +196,21 @@ def main(argv=None) -> int:
           f"{c['sync_fail']} sync failures, {c['crc_fail']} CRC failures ({n / dt / 1e6:.1f} MS/s)")
 
     y = channel(x, 15.0)
-    frames, _, rx_speed = receive(y)
-    t0 = time.perf_counter()
-    reasm = Reassembler()
-    got = []
-    for f in frames:
-        got += reasm.add(f)
-    got += reasm.flush()
-    for a in got:
-        sym, nv = a.latent()
-        codec.decode(sym, (a.img_h, a.img_w), a.snr_db, a.keep, nv)
-    dec_s = time.perf_counter() - t0
+    phy = [receive(y)[2] for _ in range(3)]
+    # the decoder with one torch thread, as `semcom rx` runs it; the first run warms it up
+    full = [rx_with_decoder(y, args.model, 1) for _ in range(4)][1:]
+    paced = rx_with_decoder(y, args.model, 1, rate=args.latency_rate)
     air = len(y) / SR
-    rx_s = len(y) / (rx_speed * 1e6)
-    print(f"\nfull RX chain for {len(imgs)} images: {air:.3f} s of air at 1 MS/s, RX PHY "
-          f"{rx_s:.3f} s + reassembly/decode {dec_s:.3f} s = {rx_s + dec_s:.3f} s "
-          f"({air / (rx_s + dec_s):.1f}x real time)")
+    dec_ms = np.median(sum((r["decode_ms"] for r in full), []))
+    print(f"\nRX speed, 15 dB, {len(imgs)} images ({air:.3f} s of air at 1 MS/s), median of 3:")
+    print(f"  RX PHY alone (StreamReceiver):                 {np.median(phy):.2f} MS/s")
+    print(f"  RX PHY + JSCC decoder (reassembly, side info, decode, PNG), one thread: "
+          f"{np.median([r['msps'] for r in full]):.2f} MS/s (decode {dec_ms:.1f} ms per image)")
+    lat = np.array(paced["latency_ms"])
+    print(f"  latency, stream delivered in real time at {args.latency_rate / 1e6:g} MS/s in "
+          f"4096-sample blocks, last sample of an image -> its PNG on disk: median "
+          f"{np.median(lat):.1f} ms, max {lat.max():.1f} ms ({len(lat)} images)"
+          if len(lat) else "  latency: no image decoded")
     return 0
 
 

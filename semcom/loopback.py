@@ -121,6 +121,24 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+def _latency(rec: dict, txr: dict) -> dict:
+    """Per-image latency points (ms): ``latency_ms`` (kept) from the TX's encode start to the
+    end of the RX's decode; ``latency_disk_ms`` from the encode start to the PNG on disk (its
+    mtime, written by the RX's decoder after the metrics) and ``decoded_to_disk_ms`` between
+    the two. The TX log has no time for an image's first IQ sample, so the app-to-app figure
+    starts at the encoder."""
+    t0, t_dec = txr.get("t_encode_start"), rec.get("t_decoded")
+    try:
+        t_disk = os.stat(rec["file"]).st_mtime if rec.get("file") else None
+    except OSError:
+        t_disk = None
+
+    def ms(a, b):
+        return round(1e3 * (b - a), 1) if a is not None and b is not None else None
+    return {"latency_ms": ms(t0, t_dec), "latency_disk_ms": ms(t0, t_disk),
+            "decoded_to_disk_ms": ms(t_dec, t_disk)}
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -410,8 +428,7 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             "policy_expected_psnr_db": txr.get("decision", {}).get("expected_psnr_db"),
             "policy_snr_db": txr.get("decision", {}).get("snr_used_db"),
             "policy_reason": txr.get("decision", {}).get("reason"),
-            "latency_ms": (round(1e3 * (rec["t_decoded"] - txr["t_encode_start"]), 1)
-                           if "t_encode_start" in txr else None),
+            **_latency(rec, txr),
             "file": rec.get("file")})
     c = rx_sum["counters"]
     ps = [im["psnr_db"] for im in images if im["psnr_db"] is not None]
@@ -421,6 +438,9 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
         "images": images,
         "mean_psnr_db": float(np.mean(ps)) if ps else float("nan"),
         "mean_ssim": float(np.mean(ss)) if ss else float("nan"),
+        "latency_median_ms": {k: (float(np.median(v)) if v else None) for k, v in (
+            (k, [im[k] for im in images if im.get(k) is not None])
+            for k in ("latency_ms", "latency_disk_ms", "decoded_to_disk_ms"))},
         "total_symbols": int(sum(t.get("symbols", 0) for t in tx_images.values())),
         "total_samples": int(tx_total.get("samples", 0)),
         "frames_sent": int(sum(t.get("frames", 0) for t in tx_images.values())),

@@ -17,8 +17,9 @@ import zlib
 
 import numpy as np
 
-from semcom.header import K, conv_encode, viterbi_decode
+from semcom.header import K
 from semcom.numerology import N_DATA
+from semcom.viterbi import conv_encode, viterbi_decode  # same bits as semcom.header's, faster
 
 CRC_BITS = 32
 PN_SEED = 0x51DE
