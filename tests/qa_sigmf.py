@@ -288,6 +288,36 @@ def test_limits_and_a_full_disk_stop_the_recording_and_keep_it_valid(tmp_path, m
     assert "disk full" in rec.get_global_info()["semcom:stopped"]
 
 
+def test_a_real_file_size_limit_stops_the_recording_and_the_rx_goes_on(recorded, tmp_path):
+    """RLIMIT_FSIZE makes the kernel refuse the data file's growth (EFBIG, as a full disk
+    gives ENOSPC): one line, the recording keeps whole samples and validates, and the RX
+    still decodes everything."""
+    import resource
+
+    d, model = recorded
+    iq = np.fromfile(d / "rec" / "rx.sigmf-data", dtype=np.complex64)
+    src = tmp_path / "in.cf32"
+    np.tile(iq, 3).tofile(src)
+    limit = 200_004                             # not a whole number of samples
+
+    def cap():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    p = subprocess.run([sys.executable, "-m", "semcom", "rx", "--file", str(src), "--model",
+                        str(model), "--out", str(tmp_path / "rx"), "--record",
+                        str(tmp_path / "rec")], cwd=REPO, capture_output=True, text=True,
+                       timeout=120, preexec_fn=cap, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stderr.count("recording stopped: file too large") == 1, p.stderr[-2000:]
+    assert "24 frames decoded" in p.stdout
+    data = tmp_path / "rec" / "rx.sigmf-data"
+    assert data.stat().st_size == limit // 8 * 8
+    rec = _sigmf_valid(tmp_path / "rec" / "rx.sigmf-meta")
+    assert "file too large" in rec.get_global_info()["semcom:stopped"]
+    assert all(a["core:sample_start"] + a["core:sample_count"] <= limit // 8
+               for a in rec.get_annotations())
+
+
 def test_record_and_replay_faults_are_one_line_and_exit_2(recorded, tmp_path, capsys):
     d, model = recorded
     m = ["--model", str(model), "--out", str(tmp_path / "o")]
