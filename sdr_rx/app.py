@@ -98,6 +98,10 @@ def check_args(args) -> None:
     v.output_dir("--out", args.out)
     if args.record:
         from sdr_rx.sigmf_recorder import check_record_dir
+        if args.file and Path(args.file).resolve() == \
+                (Path(args.record) / "rx.sigmf-data").resolve():
+            raise v.OptionError(f"--record {args.record}: that is where the input "
+                                f"{args.file} is: record into another folder")
         check_record_dir("--record", args.record, args.force)
 
 

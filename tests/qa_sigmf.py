@@ -334,6 +334,11 @@ def test_record_and_replay_faults_are_one_line_and_exit_2(recorded, tmp_path, ca
     fails(["rx", "--replay", str(good), "--record", str(busy), *m], "--record", "not empty",
           "--force")
     assert (busy / "keep.txt").read_text() == "mine"
+    mine = tmp_path / "mine"
+    shutil.copytree(good, mine)
+    fails(["rx", "--replay", str(mine), "--record", str(mine), "--force", *m], "--record",
+          "where the input")
+    assert (mine / "rx.sigmf-data").stat().st_size == (good / "rx.sigmf-data").stat().st_size
     fails(["tx", "--record", str(busy), "--file", str(tmp_path / "t.cf32"), "--model",
            str(model)], "--record", "not empty")
     # a read-only target (root ignores permissions: a read-only file system then)
