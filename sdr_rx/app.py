@@ -5,6 +5,11 @@ OFDM receiver -> JSCC decoder. Writes to ``--out``: ``image_<id>.png``, ``frames
 per-frame log) and ``summary.json`` (counters and per-image records); prints one line per
 image. A file run ends at the end of the file; a ZMQ run after ``--num-images`` images, after
 ``--idle-timeout`` seconds without a frame, or on Ctrl-C (files stay valid).
+
+``--record DIR`` also writes the raw received IQ as a SigMF recording (``DIR/rx.sigmf-data``
+and ``rx.sigmf-meta``, one annotation per detected frame: :mod:`sdr_rx.sigmf_recorder`);
+``--replay REC`` receives from such a recording (a ``.sigmf-meta``, a ``.sigmf-collection``
+of one recording or a ``--record`` folder) at its sample rate, with the same decisions.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ missing folder, an unreadable image, an image that needs more frames than the he
 one line, exit 2). ``--file`` is written to ``FILE.part`` and renamed when done (or
 interrupted: what was sent, whole samples); a failed run leaves no output. Over ZMQ, exit 1
 when no receiver was connected for ``--peer-timeout`` s or the data did not leave. Ctrl-C and
-SIGTERM stop it within 2 s, even while it waits for its peer (exit 130 or 143).
+SIGTERM stop it within 2 s, even while it waits for its peer (exit 130 or 143). ``--record DIR``
+keeps what was sent, per image (:mod:`sdr_tx.tx_recorder`): the ground truth of a recording.
 """
 
 from __future__ import annotations
