@@ -19,7 +19,7 @@ from sdr_rx import sync
 from semcom import interleave
 from semcom import numerology as nm
 from semcom.header import Header, HeaderError
-from semcom.viterbi import decode_header_bits, header_symbols
+from semcom.viterbi import decode_header_bits, header_dict, header_symbols
 
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = 0.25
@@ -55,8 +55,8 @@ class Frame:
     ltf_quality: float
 
     def log_fields(self) -> dict:
-        if "_hdr_dict" not in self.__dict__:     # Header.to_dict is slow (asdict): once
-            self.__dict__["_hdr_dict"] = self.header.to_dict()
+        if "_hdr_dict" not in self.__dict__:     # once per frame
+            self.__dict__["_hdr_dict"] = header_dict(self.header)   # = header.to_dict()
         return {**self.__dict__["_hdr_dict"], "snr_est_db": round(self.snr_db, 3),
                 "noise_var": self.noise_var_mean, "cfo_hz": round(self.cfo_hz, 1),
                 "timing": self.start, "ltf_quality": round(self.ltf_quality, 3)}

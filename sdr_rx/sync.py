@@ -36,13 +36,20 @@ def autocorr_metric(x: np.ndarray, window: int = WINDOW, lag: int = STF_PERIOD):
     n = len(x) - window - lag
     if n <= 0:
         return np.zeros(0, np.float32), np.zeros(0, np.complex64)
+    # running sums as differences of cumulative sums (float64: no drift over a block);
+    # energies as re^2 + im^2 and |P|^2 likewise (no square roots)
     prod = x[:-lag] * np.conj(x[lag:])
-    cs = np.concatenate([[0], np.cumsum(prod, dtype=np.complex128)])
+    cs = np.empty(len(prod) + 1, np.complex128)
+    cs[0] = 0
+    np.cumsum(prod, dtype=np.complex128, out=cs[1:])
     P = cs[window:window + n + 1] - cs[:n + 1]
-    e = np.concatenate([[0], np.cumsum(np.abs(x.astype(np.complex128)) ** 2)])
+    sq = np.ascontiguousarray(x, np.complex64).view(np.float32).astype(np.float64) ** 2
+    e = np.empty(len(x) + 1)
+    e[0] = 0
+    np.cumsum(sq[0::2] + sq[1::2], out=e[1:])
     E1 = e[window:window + n + 1] - e[:n + 1]
     E2 = e[window + lag:window + lag + n + 1] - e[lag:lag + n + 1]
-    M = np.abs(P) ** 2 / np.maximum(E1 * E2, 1e-30)
+    M = (P.real * P.real + P.imag * P.imag) / np.maximum(E1 * E2, 1e-30)
     return M.astype(np.float32), P
 
 

@@ -74,10 +74,49 @@ def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
     return reference_viterbi(soft, n_info)
 
 
+def _field_weights() -> np.ndarray:
+    from semcom.header import CRC_BITS, FIELDS, INFO_BITS
+
+    w = np.zeros((INFO_BITS + CRC_BITS, len(FIELDS) + 1), np.int64)
+    pos = 0
+    for f, (_, width) in enumerate(list(FIELDS) + [("crc", CRC_BITS)]):
+        w[pos:pos + width, f] = 1 << np.arange(width - 1, -1, -1, dtype=np.int64)
+        pos += width
+    return w
+
+
+_FIELD_W = _field_weights()
+
+
+def unpack_bits(bits: np.ndarray):
+    """:func:`semcom.header.unpack_bits` (same Header, same HeaderError) with the fields read
+    by one integer matrix product instead of string joins."""
+    import zlib
+
+    from semcom.header import FIELDS, INFO_BITS, Header, HeaderError
+
+    bits = np.asarray(bits, dtype=np.uint8)
+    vals = (bits[:len(_FIELD_W)].astype(np.int64) @ _FIELD_W).tolist()
+    if zlib.crc32(np.packbits(bits[:INFO_BITS]).tobytes()) != vals[-1]:
+        raise HeaderError("header CRC mismatch")
+    h = Header(**{name: v for (name, _), v in zip(FIELDS, vals[:-1], strict=True)})
+    h.validate()
+    return h
+
+
+def header_dict(h) -> dict:
+    """``h.to_dict()`` (same keys, order and values) without ``dataclasses.asdict``'s deep
+    copies: the header's fields are plain ints."""
+    d = {name: getattr(h, name) for name in h.__dataclass_fields__}
+    d["model_id"] = f"{h.model_id:08x}"
+    d["tx_snr_db"] = h.tx_snr_db
+    return d
+
+
 def decode_header_bits(soft: np.ndarray):
     """:func:`semcom.header.decode_header` with this module's decoder -> (Header, the 224
     decoded bits); raises HeaderError like it."""
-    from semcom.header import CODED_BITS, CRC_BITS, FRAME_BITS, INFO_BITS, PN, unpack_bits
+    from semcom.header import CODED_BITS, CRC_BITS, FRAME_BITS, INFO_BITS, PN
 
     soft = np.asarray(soft, dtype=np.float64)[:FRAME_BITS] * (1.0 - 2.0 * PN)
     bits = viterbi_decode(soft[:CODED_BITS], INFO_BITS + CRC_BITS)

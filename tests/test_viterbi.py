@@ -74,3 +74,34 @@ def test_header_helpers_match_reference():
     bad[:40] *= -1
     with pytest.raises(HeaderError):
         fast.decode_header_bits(bad)
+
+
+def test_unpack_bits_and_header_dict_match_reference():
+    """Random bit vectors (almost all fail the CRC), valid headers, and headers with a valid
+    CRC but impossible fields: same Header or the same HeaderError message."""
+    rng = np.random.default_rng(11)
+    n = ref.INFO_BITS + ref.CRC_BITS
+    cases = [rng.integers(0, 2, n).astype(np.uint8) for _ in range(50)]
+    for _ in range(200):
+        h = Header(model_id=int(rng.integers(0, 1 << 32)), image_id=int(rng.integers(0, 65536)),
+                   seq=int(rng.integers(0, 65536)), frame_idx=int(rng.integers(0, 256)),
+                   frame_count=int(rng.integers(0, 256)), keep=int(rng.integers(0, 256)),
+                   channels=int(rng.integers(0, 256)), lat_h=int(rng.integers(0, 4096)),
+                   lat_w=int(rng.integers(0, 4096)), img_h=int(rng.integers(0, 65536)),
+                   img_w=int(rng.integers(0, 65536)), payload_len=int(rng.integers(0, 65536)),
+                   tx_snr=int(rng.integers(0, 256)), flags=int(rng.integers(0, 3)),
+                   session=int(rng.integers(0, 256)), version=int(rng.choice([2, 2, 1])))
+        cases.append(ref.pack_bits(h))
+    ok = 0
+    for bits in cases:
+        try:
+            want = ref.unpack_bits(bits)
+        except HeaderError as exc:
+            with pytest.raises(HeaderError, match=str(exc).replace("(", r"\(").replace(")", r"\)")):
+                fast.unpack_bits(bits)
+            continue
+        got = fast.unpack_bits(bits)
+        assert got == want
+        assert list(fast.header_dict(got).items()) == list(want.to_dict().items())
+        ok += 1
+    assert ok > 10
