@@ -41,6 +41,9 @@ from semcom.header import Header, HeaderError
 
 MAX_SIDE = 4096     # largest image side a header may claim (memory bound for the decoder)
 MAX_PIXELS = 1 << 22  # and largest image (4 Mpx: a decode stays well under 1 GB)
+# exceptions that mean a bug in semcom rather than bad input: never swallowed
+PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, KeyError, AssertionError,
+                      ImportError)
 MAX_SESSIONS = 16     # TX sessions tracked for gap accounting (the oldest is forgotten)
 MAX_MISSING = 1000    # lost-image entries per session; more are only counted
 
@@ -178,6 +181,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
     def _decode(self, asm):
         try:
             self._decode_image(asm)
+        except PROGRAMMING_ERRORS:
+            raise             # a bug stays loud (tests see it), it is not an input problem
         except Exception as exc:  # untrusted input never takes the receiver down
             self.logger.warn(f"image {asm.image_id}: not decoded ({type(exc).__name__}: {exc})")
             self._lost(asm, "decode_error", f"{type(exc).__name__}: {exc}")

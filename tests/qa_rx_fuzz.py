@@ -84,3 +84,32 @@ def test_rx_survives_crafted_frames_and_decodes_what_follows(tmp_path, run_flowg
     good = [r for r in dec.results if r.get("session") != 0 and not r.get("lost")]
     assert sorted(r["image_id"] for r in good) == [0, 1]
     assert all(r["psnr_db"] > 25 for r in good)
+
+
+def test_decode_failure_is_counted_and_bugs_stay_loud(tmp_path, monkeypatch):
+    from sdr_rx.jscc_decoder import jscc_decoder
+
+    model = ph.tiny_checkpoint(tmp_path / "a.pt")
+    dec = jscc_decoder(str(model))
+
+    class F:
+        def __init__(self, image_id):
+            self.header = Header(model_id=0, image_id=image_id, seq=image_id, frame_idx=0,
+                                 frame_count=1, keep=32, channels=32, lat_h=2, lat_w=2,
+                                 img_h=16, img_w=16, payload_len=128, session=3)
+            self.symbols = np.ones(128, np.complex64)
+            self.noise_var = np.full(128, 0.1, np.float32)
+            self.snr_db = 10.0
+
+    def bad_input(*a, **k):
+        raise ValueError("shape from the air")
+    monkeypatch.setattr(dec.codec, "decode", bad_input)
+    dec.add_frame(F(0))
+    assert dec.results[-1]["lost"] and dec.results[-1]["cause"] == "decode_error"
+    assert dec.log.summary()["images_lost_decode_error"] == 1
+
+    def bug(*a, **k):
+        raise AttributeError("a bug in semcom")
+    monkeypatch.setattr(dec.codec, "decode", bug)
+    with pytest.raises(AttributeError):
+        dec.add_frame(F(1))
