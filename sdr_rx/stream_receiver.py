@@ -199,11 +199,10 @@ class StreamReceiver:
         """Equalise a frame whose samples are all in the buffer."""
         # the whole frame, CFO-corrected once (same phase reference as the header pass)
         full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end)], cfo)
-        Yl = eq.fft_symbols(full, body0, 2)
-        Yh = eq.fft_symbols(full, body0 + 2 * nm.SYM_LEN, nm.HEADER_SYMBOLS)
-        est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits))   # = encode_header(header)
         n_pay = -(-header.payload_len // nm.N_DATA)
-        Yp = eq.fft_symbols(full, body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN, n_pay)
+        Y = eq.fft_symbols(full, body0, 2 + nm.HEADER_SYMBOLS + n_pay)   # one FFT call
+        Yl, Yh, Yp = Y[:2], Y[2:2 + nm.HEADER_SYMBOLS], Y[2 + nm.HEADER_SYMBOLS:]
+        est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits))   # = encode_header(header)
         presence = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS)
         if presence < MIN_PILOT_PRESENCE:
             self.log.count("truncated")
