@@ -219,9 +219,11 @@ def run(args) -> int:
     if args.snr_trace:
         args.snr_trace = str(Path(args.snr_trace).resolve())
     record = Path(args.record).resolve() if args.record else None
-    rx_record = (["--record", str(record), "--record-hw", "semcom channel emulator (loopback)",
-                  "--max-seconds", str(args.max_seconds), "--max-bytes", str(args.max_bytes)]
-                 + (["--force"] if args.force else [])) if record else []
+    # --force for the RX: the loopback checked the folder itself (empty, or --force), and the
+    # TX may make DIR/tx before the RX, slower to start, looks at DIR
+    rx_record = ["--record", str(record), "--record-hw", "semcom channel emulator (loopback)",
+                 "--max-seconds", str(args.max_seconds), "--max-bytes", str(args.max_bytes),
+                 "--force"] if record else []
     tx_record = (["--record", str(record / "tx")] + (["--force"] if args.force else [])) \
         if record else []
     out = Path(args.out).resolve()
