@@ -387,10 +387,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop (and save) after this many minutes (with --steps 0: training "
                         "minutes in all, resumable, and the LR and crop schedules follow them)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("fine-tuning the receiver on recorded channels")
+    g.add_argument("--finetune-real", default="", metavar="DS",
+                   help="fit the receiver's adaptation on a dataset (semcom dataset export "
+                        "with the TX's record) -> OUT/rx_adapt.json; the TX is unchanged. "
+                        "--init names the model it must be for")
+    g.add_argument("--finetune-images", default="",
+                   help="fit on these image ids only (comma-separated; default: all)")
 
 
 def run(args) -> int:
+    if args.finetune_real:
+        return _finetune_real(args)
     return Trainer(args).run()
+
+
+def _finetune_real(args) -> int:
+    """Receiver-side adaptation on a recorded dataset (sdr_rx.rx_adapt), one line out."""
+    from sdr_rx.rx_adapt import finetune
+    from semcom import validate as v
+
+    ds = v.input_path("--finetune-real", args.finetune_real)
+    out = v.output_dir("--out", args.out)
+    expect = ""
+    if args.init:
+        from models.checkpoint import peek
+        expect = peek(args.init)["model_hash"]
+    ad = finetune(ds, out / "rx_adapt.json", args.finetune_images, expect,
+                  f"--init {args.init}")
+    i = ad.info
+    print(f"train: receiver adaptation {ad.adapt_hash} for model {ad.tx_model_hash} from "
+          f"{i['frames']} frames ({i['symbols']} symbols): symbol error "
+          f"{i['error_before_db']:.2f} -> {i['error_after_db']:.2f} dB; wrote "
+          f"{out / 'rx_adapt.json'}")
+    return 0
 
 
 def add_parser(sub, name: str) -> None:

@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--replay", default="", metavar="REC",
                    help="receive from a recording (.sigmf-meta, .sigmf-collection or a "
                         "--record folder) instead; its sample rate is used")
+    g.add_argument("--adapt", default="", metavar="FILE",
+                   help="a receiver adaptation fitted on recorded channels (semcom train "
+                        "--finetune-real): corrects every frame before the decoder")
     g.add_argument("--record-hw", default="", help=argparse.SUPPRESS)
     g.add_argument("--center-freq", type=float, default=0.0,
                    help="the radio's centre frequency in Hz, for the recording (0: unknown)")
@@ -100,6 +103,16 @@ def check_args(args) -> None:
         image_files(args.reference, "--reference")
     if args.snr_correction and args.snr_correction != "none":
         v.input_file("--snr-correction", args.snr_correction)
+    if args.adapt:
+        from models.checkpoint import peek
+        from sdr_rx.rx_adapt import RxAdaptation
+        v.input_file("--adapt", args.adapt)
+        args.adaptation = RxAdaptation.load(args.adapt)
+        model_hash = peek(args.model)["model_hash"]
+        if args.adaptation.tx_model_hash != model_hash:
+            raise v.OptionError(f"--adapt {args.adapt}: made for model "
+                                f"{args.adaptation.tx_model_hash}, --model {args.model} is "
+                                f"{model_hash}")
     v.output_dir("--out", args.out)
     if args.record:
         from sdr_rx.sigmf_recorder import check_record_dir
@@ -155,6 +168,8 @@ def run(args) -> int:
     dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
     recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
         if args.record else None
+    if args.adapt:
+        rcv.transform = args.adaptation.apply
     if args.snr_correction != "none":
         from calibration.snr_correction import SnrCorrection
         try:
@@ -218,6 +233,9 @@ def run(args) -> int:
     if recorder is not None:
         recorder.close()
         summary["recording"] = recorder.summary()
+    if args.adapt:
+        summary["adaptation"] = {"file": args.adapt, "adapt_hash": args.adaptation.adapt_hash,
+                                 "tx_model_hash": args.adaptation.tx_model_hash}
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")

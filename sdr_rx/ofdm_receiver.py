@@ -34,9 +34,14 @@ class ofdm_receiver(gr.sync_block):  # noqa: N801
         self.rx = StreamReceiver(samp_rate, int(model_id, 16) if model_id else None, self.log)
         self.message_port_register_out(pmt.intern("frames"))
         self.on_frame = None            # optional direct callback(Frame) for in-process users
+        # optional (symbols, noise_var) -> (symbols, noise_var) on every frame before it is
+        # published: a receiver adaptation fitted on recorded channels (sdr_rx.rx_adapt)
+        self.transform = None
 
     def work(self, input_items, output_items):
         for frame in self.rx.push(input_items[0]):
+            if self.transform is not None:
+                frame.symbols, frame.noise_var = self.transform(frame.symbols, frame.noise_var)
             if self.on_frame is not None:
                 self.on_frame(frame)
             self.message_port_pub(pmt.intern("frames"), frame_to_pdu(frame))

@@ -415,3 +415,69 @@ def test_garbage_recordings_and_datasets_never_crash(recorded, tmp_path, capsys)
     out = capsys.readouterr()
     assert "Traceback" not in out.err and out.out.count("dataset check: manifest line") >= 4
     assert semcom_main(["dataset", "info", str(ds), "--no-plot"]) == 0
+
+
+def test_finetune_real_fits_a_receiver_adaptation_that_removes_iq_imbalance(recorded,
+                                                                           tmp_path, capsys):
+    """The recorded loopback with IQ imbalance added (3 dB, 15 deg): the adaptation
+    fitted on image 0's frames cuts image 1's symbol error; the RX applies it with --adapt;
+    an adaptation for another model, a damaged one and a dataset of another model than
+    --init are one line and exit 2."""
+    from sdr_rx.recording import load
+    from sdr_rx.rx_adapt import RxAdaptation, dataset_pairs
+    from sdr_rx.sigmf_recorder import SigmfRecorder
+
+    d, model = recorded
+    src = load(d / "rec" / "rx.sigmf-meta")
+    # the loopback's 15 kHz carrier offset taken out first: after it, a receiver-side mirror
+    # term would sit 2 x 15 kHz off its carrier and turn (no fixed correction can hold)
+    x = src.read() * np.exp(-2j * np.pi * 15000 / 1e6 * np.arange(src.samples))
+    g, ph = 10 ** (3 / 20), np.deg2rad(15)
+    mu, nu = (1 + g * np.exp(-1j * ph)) / 2, (1 - g * np.exp(1j * ph)) / 2
+    y = (mu * x + nu * np.conj(x)).astype(np.complex64)
+    rec = tmp_path / "iq"
+    rec.mkdir()
+    r = SigmfRecorder(rec, samp_rate=1e6, hw="test: IQ imbalance added",
+                      extra={"channel": {"tx_record": "tx"},
+                             "model_hash": src.meta["global"]["semcom:model_hash"]})
+    r.write(y)
+    r.close()
+    shutil.copytree(d / "rec" / "tx", rec / "tx")
+    ds = tmp_path / "ds"
+    assert semcom_main(["dataset", "export", str(rec), "--out", str(ds)]) == 0
+    capsys.readouterr()
+    assert semcom_main(["train", "--finetune-real", str(ds), "--finetune-images", "0",
+                        "--out", str(tmp_path / "ft"), "--init", str(model)]) == 0
+    assert "receiver adaptation" in capsys.readouterr().out
+    ad = RxAdaptation.load(tmp_path / "ft" / "rx_adapt.json")
+    held = list(dataset_pairs(ds, lambda row: row["image_id"] == 1))
+    assert len(held) == 4
+    before = np.mean([np.mean(np.abs(y - x) ** 2) for y, x, _, _ in held])
+    after = np.mean([np.mean(np.abs(ad.apply(y, nv)[0] - x) ** 2) for y, x, nv, _ in held])
+    assert 10 * np.log10(before / after) > 1.0, (before, after)     # noise floor: 2.6 dB
+    out = tmp_path / "rx"
+    assert semcom_main(["rx", "--replay", str(rec), "--model", str(model), "--out", str(out),
+                        "--adapt", str(tmp_path / "ft" / "rx_adapt.json")]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["adaptation"]["adapt_hash"] == ad.adapt_hash
+    assert s["counters"]["frames_decoded"] == 8
+    # refusals
+    other = tiny_checkpoint(tmp_path / "other.pt", seed=1)
+    m = ["--out", str(tmp_path / "o")]
+    for args, word in (
+            (["rx", "--replay", str(rec), "--model", str(other), "--adapt",
+              str(tmp_path / "ft" / "rx_adapt.json"), *m], "made for model"),
+            (["train", "--finetune-real", str(ds), "--init", str(other), "--out",
+              str(tmp_path / "ft2")], "--init"),):
+        capsys.readouterr()
+        assert semcom_main(args) == 2
+        assert word in _one_line(capsys.readouterr().err)
+    bad = tmp_path / "bad.json"
+    doc = json.loads((tmp_path / "ft" / "rx_adapt.json").read_text())
+    doc["a"][0][0] += 1.0
+    bad.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert semcom_main(["rx", "--replay", str(rec), "--model", str(model), "--adapt",
+                        str(bad), *m]) == 2
+    assert "adapt_hash does not match" in _one_line(capsys.readouterr().err)
+    assert not (tmp_path / "ft2" / "rx_adapt.json").exists()
