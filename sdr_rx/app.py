@@ -137,7 +137,8 @@ def _recorder(args, tb, kind, addr, model_hash):
     """The SigMF recorder beside the receiver on the IQ stream, fed the frame log's events."""
     from sdr_rx.sigmf_recorder import SigmfRecorder, sigmf_sink
 
-    src = {"file": f"cf32 file {addr}", "zmq": f"ZMQ IQ input {addr}"}[kind]
+    src = {"file": f"cf32 file {addr}", "zmq": f"ZMQ IQ input {addr}"}.get(kind,
+                                                                        f"{kind} {addr}")
     extra = {"source": src, "model_hash": model_hash}
     replayed = getattr(args, "replayed", None)
     if replayed is not None:
