@@ -38,8 +38,10 @@ class TxRecorder:
         self.session = int(session)
         self.images = 0
         self._lock = threading.Lock()
-        if (self.folder / "sent.jsonl").exists():
-            (self.folder / "sent.jsonl").unlink()      # --force: a new record
+        # --force: a new record (only the files a record is made of go)
+        for old in [self.folder / "sent.jsonl", *self.folder.glob("tx_s*_*.npz")]:
+            if old.is_file():
+                old.unlink()
 
     def add(self, info: dict, symbols: np.ndarray, side, shape: tuple[int, int, int],
             size: tuple[int, int]) -> None:
