@@ -53,6 +53,10 @@ class Frame:
     cfo_hz: float
     start: int                # absolute sample index of the first LTF body
     ltf_quality: float
+    # with StreamReceiver.keep_spectra (datasets): the payload's CFO-corrected spectra before
+    # equalisation, (OFDM symbols, 52 used carriers), and the channel estimate (52,)
+    spectra: np.ndarray | None = None
+    channel: np.ndarray | None = None
 
     def log_fields(self) -> dict:
         if "_hdr_dict" not in self.__dict__:     # once per frame
@@ -72,6 +76,7 @@ class StreamReceiver:
         self.log = log or FrameLog()
         self.threshold = threshold
         self.snr_correction = snr_correction   # callable raw estimate -> calibrated (dB)
+        self.keep_spectra = False   # frames carry spectra and channel estimate (datasets)
         # A little silence before the first sample, so a burst at sample 0 still has the
         # samples the sync window looks back on.
         self.buf = np.zeros(LEAD_IN, np.complex64)
@@ -217,6 +222,9 @@ class StreamReceiver:
         frame = Frame(header, _deinterleave(pay), _deinterleave(nv),
                       snr, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
                       cfo * self.samp_rate, lo + body0, quality)
+        if self.keep_spectra:
+            frame.spectra = Yp[:, eq.USED].astype(np.complex64)
+            frame.channel = np.asarray(est.H, np.complex64)
         self.log.count("frames_decoded")
         self.log.event("frame", decision="decoded", snr_est_raw_db=round(est.snr_db, 3),
                        **frame.log_fields())

@@ -6,7 +6,9 @@ collect).
 recording (a ``.sigmf-meta``, a ``.sigmf-collection`` or a ``--record`` folder) and writes one
 shard per decoded frame, ``DS/shards/r<k>_<name>_<sample_start>.npz`` (``k``: the
 recording's position): ``rx_symbols`` (the equalised JSCC symbols, deinterleaved,
-complex64), ``noise_var`` (per symbol, float32) and
+complex64), ``noise_var`` (per symbol, float32), ``spectra`` (the payload's CFO-corrected
+spectra before equalisation: OFDM symbols x the 52 used carriers, ``used_carriers`` in
+``dataset.json``), ``channel`` (the channel estimate on those carriers) and
 ``tx_symbols`` (what was sent, from the TX's record: ``--tx-record DIR``, or the ``tx`` folder a
 loopback recording names; empty when absent), plus one line per shard in
 ``DS/manifest.jsonl``: shard file and its sha256, the back-link (recording metadata path
@@ -37,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 CHUNK = 1 << 18            # samples per push into the receiver
+N_DATA, N_USED = 48, 52    # data and used carriers (semcom.numerology)
 FORMAT = "semcom-dataset"
 VERSION = 1
 
@@ -118,6 +121,7 @@ def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -
         g = rec.meta["global"]
         model_hash = str(g.get("semcom:model_hash", ""))
         rx = StreamReceiver(rec.samp_rate, None, snr_correction=corr)
+        rx.keep_spectra = True
         frames = []
         for i in range(0, rec.samples, CHUNK):
             frames += rx.push(np.array(rec.read(i, CHUNK)))
@@ -134,7 +138,8 @@ def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -
             buf = io.BytesIO()
             np.savez(buf, rx_symbols=np.asarray(f.symbols, np.complex64),
                      noise_var=np.asarray(f.noise_var, np.float32),
-                     tx_symbols=np.zeros(0, np.complex64) if tx is None else tx)
+                     tx_symbols=np.zeros(0, np.complex64) if tx is None else tx,
+                     spectra=f.spectra, channel=f.channel)
             data = buf.getvalue()
             tmp = shards / (name + ".tmp")
             tmp.write_bytes(data)
@@ -166,7 +171,9 @@ def export(recs: list[str], out: Path, tx_record: str = "", command: str = "") -
               f"{'' if sent else ' (no TX record: transmitted symbols absent)'}", flush=True)
     manifest.close()
     os.replace(out / "manifest.jsonl.tmp", out / "manifest.jsonl")
+    from semcom import numerology as nm
     info = {"format": FORMAT, "version": VERSION, "recordings": per_rec, **counts,
+            "used_carriers": list(nm.USED_CARRIERS), "data_carriers": list(nm.DATA_CARRIERS),
             "snr_correction": corr is not None, "command": command}
     tmp = out / "dataset.json.tmp"
     tmp.write_text(json.dumps(info, indent=1))
@@ -250,6 +257,7 @@ def check(ds: Path) -> list[str]:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 y, nv, x = z["rx_symbols"], z["noise_var"], z["tx_symbols"]
+                spec, chan = z["spectra"], z["channel"]
         except Exception as exc:
             problems.append(f"{where}: shard {row['shard']} unreadable ({type(exc).__name__})")
             continue
@@ -260,6 +268,13 @@ def check(ds: Path) -> list[str]:
                 np.any(nv < 0):
             problems.append(f"{where}: noise_var {nv.dtype} {nv.shape} not float32 ({n},), "
                             "finite and >= 0")
+        n_sym = -(-n // N_DATA)
+        if spec.dtype != np.complex64 or spec.shape != (n_sym, N_USED):
+            problems.append(f"{where}: spectra {spec.dtype} {spec.shape}, expected complex64 "
+                            f"({n_sym}, {N_USED})")
+        if chan.dtype != np.complex64 or chan.shape != (N_USED,):
+            problems.append(f"{where}: channel {chan.dtype} {chan.shape}, expected complex64 "
+                            f"({N_USED},)")
         if x.dtype != np.complex64 or x.shape != ((n,) if want_tx else (0,)):
             problems.append(f"{where}: tx_symbols {x.dtype} {x.shape}, expected complex64 "
                             f"{(n,) if want_tx else (0,)}")

@@ -158,6 +158,17 @@ def test_dataset_export_check_info_with_and_without_the_tx_record(recorded, caps
     assert y.shape == x.shape == nv.shape == (rows[0]["payload_len"],)
     measured = -10 * np.log10(np.mean(np.abs(y - x) ** 2))
     assert abs(measured - 12.0) < 2.0              # the received symbols are the sent ones
+    # the spectra before equalisation, zero-forced with the channel estimate, are those
+    # symbols too (the receiver also tracks pilot phases and removes the MMSE bias)
+    from semcom import interleave
+    from semcom import numerology as nm
+    with np.load(ds / rows[0]["shard"]) as z:
+        spec, chan = z["spectra"], z["channel"]
+    n = rows[0]["payload_len"]
+    assert spec.shape == (-(-n // 48), 52) and chan.shape == (52,)
+    data = [nm.USED_CARRIERS.index(k) for k in nm.DATA_CARRIERS]
+    zf = interleave.deinterleave((spec[:, data] / chan[data]).reshape(-1)[:n])
+    assert abs(np.vdot(zf, y)) / np.linalg.norm(zf) / np.linalg.norm(y) > 0.9
     assert semcom_main(["dataset", "check", str(ds)]) == 0
     capsys.readouterr()
     assert semcom_main(["dataset", "info", str(ds)]) == 0
