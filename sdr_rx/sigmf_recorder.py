@@ -24,7 +24,8 @@ while it changes, by a writer thread (each annotation is encoded once: a rewrite
 for 10,000 frames; past 50 ms a rewrite, about 15,000 frames, the interval grows so rewrites
 take at most 10% of the time), and lists only annotations whose samples are already in the data
 file; it carries no ``core:sha512`` until :meth:`SigmfRecorder.close` (the data grows after
-each rewrite). So Ctrl-C, SIGTERM and SIGKILL all leave a recording that loads and validates.
+each rewrite; the hash is computed as the samples are written, so closing takes no time).
+So Ctrl-C, SIGTERM and SIGKILL all leave a recording that loads and validates.
 Limits: ``max_seconds`` / ``max_bytes`` stop the recording (the receiver goes on). A full disk
 (ENOSPC, EDQUOT, EFBIG) stops it with one clear line and keeps what was written (whole samples).
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import datetime
 import errno
+import hashlib
 import io
 import json
 import os
@@ -149,6 +151,7 @@ class SigmfRecorder:
         self.captures = [self._capture(0, frequency, None)]
         self.frequency = float(frequency)
         self._fd = os.open(self.data_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._sha = hashlib.sha512()    # of what is kept, as it is written (close is instant)
         self._write_meta(validate=True)
         self._stop = threading.Event()
         self.meta_interval = float(meta_interval)
@@ -177,6 +180,7 @@ class SigmfRecorder:
                 except OSError:
                     pass
             self.samples += whole
+            self._sha.update(buf[:whole * ITEM])
             why = ("disk full" if exc.errno == errno.ENOSPC else "file too large"
                    if exc.errno == errno.EFBIG else "disk quota exceeded"
                    if exc.errno == errno.EDQUOT else f"write failed ({exc.strerror or exc})")
@@ -185,6 +189,7 @@ class SigmfRecorder:
                        "recording stays valid")
             return
         self.samples += n
+        self._sha.update(buf)
         if self.limit is not None and self.samples >= self.limit:
             self._halt(f"recording stopped at its limit: {self.samples} samples "
                        f"({self.samples / self.samp_rate:.2f} s, {self.samples * ITEM} bytes); "
@@ -264,8 +269,7 @@ class SigmfRecorder:
         meta = self.metadata(final)
         meta["global"]["core:version"] = spec
         if final:
-            from sigmf.hashing import calculate_sha512
-            meta["global"]["core:sha512"] = calculate_sha512(filename=self.data_path)
+            meta["global"]["core:sha512"] = self._sha.hexdigest()
         if validate or final:
             from sigmf import validate as sigmf_validate
             sigmf_validate.validate(meta)
