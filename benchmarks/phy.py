@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
     imgs = centre_crops(args.images)
-    framer = Framer(codec.model_hash, codec.C)
+    framer = Framer(codec.model_hash, codec.C, session=1)   # fixed: same header bits each run
     tx_snr = 10.0
     vecs, sent = [], []
     for i, img in enumerate(imgs):
