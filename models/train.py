@@ -416,10 +416,30 @@ def _finetune_real(args) -> int:
     ad = finetune(ds, out / "rx_adapt.json", args.finetune_images, expect,
                   f"--init {args.init}")
     i = ad.info
+    card = out / "MODEL_CARD.md"
+    tmp = card.with_suffix(".tmp")
+    tmp.write_text(
+        f"# Model card: receiver adaptation `{ad.adapt_hash}`\n\n"
+        f"A receiver-side fine-tune on a real-channel dataset (`semcom train --finetune-real`):"
+        f" a widely-linear correction per data carrier and per-carrier noise scales "
+        f"(`sdr_rx/rx_adapt.py`), applied with `semcom rx --adapt "
+        f"{out / 'rx_adapt.json'}`. The transmitter is unchanged: it decodes frames of model "
+        f"`{ad.tx_model_hash}` (the hash on the air); the adaptation's own hash is "
+        f"`{ad.adapt_hash}`.\n\n"
+        f"- Dataset: `{i.get('dataset', ds)}`, {i.get('frames', '?')} frames, "
+        f"{i.get('symbols', '?')} symbols; image ids used: "
+        f"{args.finetune_images or 'all'}.\n"
+        f"- Symbol error on the fitted frames: {i.get('error_before_db', float('nan')):.2f} -> "
+        f"{i.get('error_after_db', float('nan')):.2f} dB.\n"
+        f"- Held-out quality: measure with `python -m benchmarks.finetune` or `semcom rx "
+        f"--replay REC --adapt FILE --reference DIR` on images not fitted on.\n"
+        f"- Limits: see `sdr_rx/rx_adapt.py` (a fixed correction holds while the mirror-carrier "
+        f"term stays put).\n")
+    os.replace(tmp, card)
     print(f"train: receiver adaptation {ad.adapt_hash} for model {ad.tx_model_hash} from "
           f"{i['frames']} frames ({i['symbols']} symbols): symbol error "
           f"{i['error_before_db']:.2f} -> {i['error_after_db']:.2f} dB; wrote "
-          f"{out / 'rx_adapt.json'}")
+          f"{out / 'rx_adapt.json'} and its model card {card}")
     return 0
 
 

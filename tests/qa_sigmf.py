@@ -461,6 +461,8 @@ def test_finetune_real_fits_a_receiver_adaptation_that_removes_iq_imbalance(reco
                         "--out", str(tmp_path / "ft"), "--init", str(model)]) == 0
     assert "receiver adaptation" in capsys.readouterr().out
     ad = RxAdaptation.load(tmp_path / "ft" / "rx_adapt.json")
+    card = (tmp_path / "ft" / "MODEL_CARD.md").read_text()
+    assert ad.adapt_hash in card and ad.tx_model_hash in card
     held = list(dataset_pairs(ds, lambda row: row["image_id"] == 1))
     assert len(held) == 4
     before = np.mean([np.mean(np.abs(y - x) ** 2) for y, x, _, _ in held])
