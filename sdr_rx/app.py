@@ -61,6 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--record-hw", default="", help=argparse.SUPPRESS)
     g.add_argument("--center-freq", type=float, default=0.0,
                    help="the radio's centre frequency in Hz, for the recording (0: unknown)")
+    from semcom import radio
+    radio.add_arguments(p, "rx")
 
 
 def _print_image(rec: dict) -> None:
@@ -84,6 +86,13 @@ def check_args(args) -> None:
     args.max_seconds = v.finite("--max-seconds", args.max_seconds, 0, 86400 * 365, "s")
     args.max_bytes = v.integer("--max-bytes", args.max_bytes, 0, None, "bytes")
     args.center_freq = v.finite("--center-freq", args.center_freq, 0, 1e12, "Hz")
+    from semcom import radio
+    args.radio_dev = radio.check_args(args, "rx")
+    if args.radio_dev is not None:
+        if args.replay:
+            raise v.OptionError("--radio and --replay: give one input")
+        args.center_freq = args.center_freq or args.freq
+        args.record_hw = args.record_hw or args.radio_dev.name
     if args.replay:
         if args.file:
             raise v.OptionError("--replay and --file: give one input")
@@ -162,9 +171,20 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     model_id = "" if args.any_model else peek(args.model)["model_hash"][:8]
     kind, addr = ("file", args.file) if args.file else ("zmq", args.iq_in)
-    tb = semcom_rx(source_kind=kind, source_address=addr, model=args.model, model_id=model_id,
-                   out_dir=str(out), reference="", log_path=str(out / "frames.jsonl"),
-                   samp_rate=args.samp_rate)
+    radio = args.radio_dev
+    if radio is not None:
+        from sdr_rx.radio_rx import build_radio_rx
+        from semcom.radio import open_radio, warnings
+        for w in warnings(radio, args):
+            print(f"rx: warning: {w}", file=sys.stderr, flush=True)
+        kind, addr = radio.kind, radio.address
+        tb = open_radio(radio, lambda: build_radio_rx(
+            args, radio, model=args.model, model_id=model_id, out_dir=str(out), reference="",
+            log_path=str(out / "frames.jsonl")))
+    else:
+        tb = semcom_rx(source_kind=kind, source_address=addr, model=args.model,
+                       model_id=model_id, out_dir=str(out), reference="",
+                       log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate)
     dec, rcv = tb.decoder, tb.receiver
     dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
     recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
@@ -231,6 +251,9 @@ def run(args) -> int:
     summary = {"counters": rcv.log.summary(), "images": dec.results,
                "wall_s": round(time.monotonic() - t0, 3), "model_id": model_id,
                "source": f"{kind}:{addr}"}
+    if radio is not None:
+        summary["radio"] = {"radio": radio.name, "freq_hz": args.freq,
+                            **tb.monitor.monitor.summary()}
     if recorder is not None:
         recorder.close()
         summary["recording"] = recorder.summary()
@@ -248,6 +271,9 @@ def run(args) -> int:
           f"{c['model_mismatch']} model mismatches, {c['sync_fail']} sync failures, "
           f"{c['images_complete']} images complete, {c['images_partial']} partial; "
           f"wrote {out}")
+    if radio is not None:
+        from sdr_rx.radio_rx import summary_line
+        print(f"rx: {summary_line(radio, summary['radio'])}")
     if recorder is not None:
         r = summary["recording"]
         print(f"rx: recorded {r['samples']} samples ({r['seconds']:.2f} s), "

@@ -32,7 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep", type=int, default=0, help="latent channels sent (0: all)")
     p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
     p.add_argument("--tx-rms", type=float, default=nm.DEFAULT_TX_RMS,
-                   help="burst RMS as a fraction of full scale")
+                   help="burst RMS as a fraction of full scale (complex magnitude 1.0: int16 "
+                        "full scale on a radio; gr-iio's sink multiplies by 32768, its source "
+                        "divides by 2048)")
     p.add_argument("--guard", type=int, default=nm.DEFAULT_GUARD)
     p.add_argument("--iq-out", default="tcp://127.0.0.1:5555", help="ZMQ address to connect to")
     p.add_argument("--file", default="", help="write cf32 IQ here instead of ZMQ")
@@ -63,6 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="keep what was sent (latent symbols, side bits, image ids) in DIR: "
                         "the ground truth of a recording")
     p.add_argument("--force", action="store_true", help="--record into a folder not empty")
+    from semcom import radio
+    radio.add_arguments(p, "tx")
 
 
 def check_args(args) -> list[tuple[int, int]]:
@@ -87,6 +91,8 @@ def check_args(args) -> list[tuple[int, int]]:
                                     "JSCC symbols")
     args.window = v.integer("--window", args.window, 1, 10_000, "images")
     args.feedback_timeout = v.positive("--feedback-timeout", args.feedback_timeout, 3600, "s")
+    from semcom import radio
+    args.radio_dev = radio.check_args(args, "tx")
     C = int(peek(args.model)["C"])
     args.keep = v.integer("--keep", args.keep, 0, C, f"channels (0: all {C})")
     args.safe_keep = v.integer("--safe-keep", args.safe_keep, 0, C, f"channels (0: all {C})")
@@ -129,6 +135,8 @@ def _shrunk(h: int, w: int, max_side: int) -> tuple[int, int]:
 
 def run(args) -> int:
     sizes = check_args(args)
+    if args.radio_dev is not None:
+        return _run_radio(args, sizes)
     from flowgraphs.semcom_tx import semcom_tx
 
     kind, addr = ("file", args.file) if args.file else ("zmq", args.iq_out)
@@ -147,7 +155,8 @@ def run(args) -> int:
         codec = tb.encoder.codec
         check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
                        args.frame_symbols)
-        tb.sink.set_peer_timeout(args.peer_timeout)
+        tb.iq = tb.sink
+        tb.iq.set_peer_timeout(args.peer_timeout)
         if args.record:
             from sdr_tx.tx_recorder import TxRecorder
             txr = TxRecorder(args.record, tb.encoder.model_hash, args.frame_symbols,
@@ -162,6 +171,76 @@ def run(args) -> int:
     finally:
         if part and not renamed and os.path.exists(part):
             os.unlink(part)
+
+
+def _setup(tb, args, sizes):
+    """What every TX flowgraph needs before it starts: the geometry check, the recorder."""
+    if not args.images:
+        from models.data import load_split
+        sizes = [_shrunk(*im.array.shape[:2], args.max_side) for im in load_split("heldout")]
+    codec = tb.encoder.codec
+    check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
+                   args.frame_symbols)
+    if args.record:
+        from sdr_tx.tx_recorder import TxRecorder
+        txr = TxRecorder(args.record, tb.encoder.model_hash, args.frame_symbols,
+                         tb.framer.framer.session)
+        tb.encoder.on_encoded = lambda rec, z, side, size: txr.add(rec, z, side, z.shape, size)
+
+
+class _RadioSink:
+    """The radio sink's side of :func:`_run` (the ZMQ/file ``iq_sink`` interface): nothing to
+    wait for; a summary line with the padding (Pluto) or the underflows (USRP)."""
+
+    def __init__(self, tb, radio):
+        self.tb, self.radio = tb, radio
+
+    def set_peer_timeout(self, seconds: float) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+    def drain_time(self, samp_rate: float) -> float:
+        return 0.0
+
+    def finish(self, timeout: float = 5.0) -> str:
+        return ""
+
+    def line(self) -> str:
+        if self.radio.kind == "pluto":
+            pad = self.tb.pad.padder
+            return (f"{self.radio.name}: {pad.bursts} bursts padded to whole "
+                    f"{pad.B}-sample buffers with {pad.padded} zeros")
+        u = self.tb.underflows
+        return (f"{self.radio.name}: {u.underflows} underflows, {u.other} other async "
+                f"errors (sequence/time)")
+
+
+def build_radio_tx(args, radio):
+    """The radio TX top block (``flowgraphs/semcom_tx_{pluto,usrp}.grc``): opens the device."""
+    common = dict(images=args.images, model=args.model, snr_db=args.tx_snr, keep=args.keep,
+                  frame_symbols=args.frame_symbols, tx_rms=args.tx_rms, guard=args.guard,
+                  repeat=args.repeat, max_side=args.max_side, samp_rate=args.samp_rate,
+                  freq=args.freq, bandwidth=args.bandwidth)
+    if radio.kind == "pluto":
+        from flowgraphs.semcom_tx_pluto import semcom_tx_pluto
+        return semcom_tx_pluto(uri=radio.address, tx_atten=args.tx_atten,
+                               buffer_size=args.buffer_size, **common)
+    from flowgraphs.semcom_tx_usrp import semcom_tx_usrp
+    return semcom_tx_usrp(dev_args=radio.address, tx_gain=args.tx_gain, **common)
+
+
+def _run_radio(args, sizes) -> int:
+    from semcom import radio as rd
+
+    r = args.radio_dev
+    for w in rd.warnings(r, args):
+        print(f"tx: warning: {w}", file=sys.stderr, flush=True)
+    tb = rd.open_radio(r, lambda: build_radio_tx(args, r))
+    tb.iq = _RadioSink(tb, r)
+    _setup(tb, args, sizes)
+    return _run(tb, args)
 
 
 def _run(tb, args) -> int:
@@ -186,7 +265,7 @@ def _run(tb, args) -> int:
     except KeyboardInterrupt:
         interrupted = True
         print("tx: interrupted, stopping", file=sys.stderr, flush=True)
-        tb.sink.abort()                     # stop waiting on the peer first
+        tb.iq.abort()                       # stop waiting on the peer first
         tb.source.cancel()
         tb.stop()
         if not finished.wait(1.5):
@@ -196,8 +275,8 @@ def _run(tb, args) -> int:
     if loop is not None:
         loop.stop()
     # a real-time peer takes what is still queued at the air rate: allow for it
-    problem = tb.sink.finish(timeout=0.5 if interrupted else
-                             5.0 + tb.sink.drain_time(args.samp_rate))
+    problem = tb.iq.finish(timeout=0.5 if interrupted else
+                           5.0 + tb.iq.drain_time(args.samp_rate))
     mod, fr = tb.modulator, tb.framer
     if args.log:
         import json
@@ -211,6 +290,8 @@ def _run(tb, args) -> int:
     print(f"tx: {fr.images_sent} images, {fr.frames_sent} frames, {mod.total} samples "
           f"({mod.total / args.samp_rate:.2f} s of air time), {mod.clipped} clipped, "
           f"model {tb.encoder.model_hash}, {time.monotonic() - t0:.2f} s", flush=True)
+    if getattr(tb.iq, "line", None):
+        print(f"tx: {tb.iq.line()}", flush=True)
     if interrupted:
         return 130
     rc = 0

@@ -33,7 +33,7 @@ SUBCOMMANDS = {
 
 USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError",
                "OptionError", "IsADirectoryError", "NotADirectoryError", "PermissionError",
-               "ImageError", "CifarBatchError", "SideError", "SideInfoError"}
+               "ImageError", "CifarBatchError", "SideError", "SideInfoError", "RadioError"}
 # ZMQ errors that come from a user's address: a port in use, a malformed or unknown endpoint
 ZMQ_USER_ERRNOS = {errno.EADDRINUSE, errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENODEV,
                    errno.EPROTONOSUPPORT, errno.EACCES}

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+
+#
+# SPDX-License-Identifier: GPL-3.0
+#
+# GNU Radio Python Flow Graph
+# Title: semcom TX (PlutoSDR)
+# Author: semcom
+# Description: Images -> JSCC encoder -> framer -> OFDM modulator -> PlutoSDR (gr-iio)
+# GNU Radio version: 3.10.5.1
+
+from gnuradio import gr
+from gnuradio.filter import firdes
+from gnuradio.fft import window
+import sys
+import signal
+from argparse import ArgumentParser
+from gnuradio.eng_arg import eng_float, intx
+from gnuradio import eng_notation
+from gnuradio import iio
+from sdr_tx.framer_block import jscc_framer
+from sdr_tx.image_source import image_source
+from sdr_tx.jscc_encoder import jscc_encoder
+from sdr_tx.ofdm_modulator import ofdm_modulator
+from sdr_tx.radio_burst import pluto_burst_pad
+
+
+
+
+class semcom_tx_pluto(gr.top_block):
+
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=0, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', tx_atten=30.0, buffer_size=8192):
+        gr.top_block.__init__(self, "semcom TX (PlutoSDR)", catch_exceptions=False)
+
+        ##################################################
+        # Parameters
+        ##################################################
+        self.images = images
+        self.model = model
+        self.snr_db = snr_db
+        self.keep = keep
+        self.frame_symbols = frame_symbols
+        self.tx_rms = tx_rms
+        self.guard = guard
+        self.repeat = repeat
+        self.max_side = max_side
+        self.images_in_flight = images_in_flight
+        self.samp_rate = samp_rate
+        self.freq = freq
+        self.bandwidth = bandwidth
+        self.uri = uri
+        self.tx_atten = tx_atten
+        self.buffer_size = buffer_size
+
+        ##################################################
+        # Blocks
+        ##################################################
+
+        self.source = image_source(images, repeat, max_side, images_in_flight, 0)
+        self.sink = iio.fmcomms2_sink_fc32(uri if uri else iio.get_pluto_uri(), [True, True], buffer_size, False)
+        self.sink.set_len_tag_key('')
+        self.sink.set_bandwidth(int(bandwidth))
+        self.sink.set_frequency(int(freq))
+        self.sink.set_samplerate(int(samp_rate))
+        self.sink.set_attenuation(0, tx_atten)
+        self.sink.set_filter_params('Auto', '', 0, 0)
+        self.pad = pluto_burst_pad(buffer_size, guard)
+        self.modulator = ofdm_modulator(tx_rms, guard, 'packet_len')
+        self.framer = jscc_framer(model, frame_symbols, 'packet_len')
+        self.encoder = jscc_encoder(model, snr_db, keep, 1)
+
+
+        ##################################################
+        # Connections
+        ##################################################
+        self.msg_connect((self.encoder, 'symbols'), (self.framer, 'symbols'))
+        self.msg_connect((self.source, 'images'), (self.encoder, 'images'))
+        self.connect((self.framer, 0), (self.modulator, 0))
+        self.connect((self.modulator, 0), (self.pad, 0))
+        self.connect((self.pad, 0), (self.sink, 0))
+
+
+    def get_images(self):
+        return self.images
+
+    def set_images(self, images):
+        self.images = images
+
+    def get_model(self):
+        return self.model
+
+    def set_model(self, model):
+        self.model = model
+
+    def get_snr_db(self):
+        return self.snr_db
+
+    def set_snr_db(self, snr_db):
+        self.snr_db = snr_db
+
+    def get_keep(self):
+        return self.keep
+
+    def set_keep(self, keep):
+        self.keep = keep
+
+    def get_frame_symbols(self):
+        return self.frame_symbols
+
+    def set_frame_symbols(self, frame_symbols):
+        self.frame_symbols = frame_symbols
+
+    def get_tx_rms(self):
+        return self.tx_rms
+
+    def set_tx_rms(self, tx_rms):
+        self.tx_rms = tx_rms
+
+    def get_guard(self):
+        return self.guard
+
+    def set_guard(self, guard):
+        self.guard = guard
+
+    def get_repeat(self):
+        return self.repeat
+
+    def set_repeat(self, repeat):
+        self.repeat = repeat
+
+    def get_max_side(self):
+        return self.max_side
+
+    def set_max_side(self, max_side):
+        self.max_side = max_side
+
+    def get_images_in_flight(self):
+        return self.images_in_flight
+
+    def set_images_in_flight(self, images_in_flight):
+        self.images_in_flight = images_in_flight
+
+    def get_samp_rate(self):
+        return self.samp_rate
+
+    def set_samp_rate(self, samp_rate):
+        self.samp_rate = samp_rate
+        self.sink.set_samplerate(int(self.samp_rate))
+
+    def get_freq(self):
+        return self.freq
+
+    def set_freq(self, freq):
+        self.freq = freq
+        self.sink.set_frequency(int(self.freq))
+
+    def get_bandwidth(self):
+        return self.bandwidth
+
+    def set_bandwidth(self, bandwidth):
+        self.bandwidth = bandwidth
+        self.sink.set_bandwidth(int(self.bandwidth))
+
+    def get_uri(self):
+        return self.uri
+
+    def set_uri(self, uri):
+        self.uri = uri
+
+    def get_tx_atten(self):
+        return self.tx_atten
+
+    def set_tx_atten(self, tx_atten):
+        self.tx_atten = tx_atten
+        self.sink.set_attenuation(0,self.tx_atten)
+
+    def get_buffer_size(self):
+        return self.buffer_size
+
+    def set_buffer_size(self, buffer_size):
+        self.buffer_size = buffer_size
+
+
+
+def argument_parser():
+    description = 'Images -> JSCC encoder -> framer -> OFDM modulator -> PlutoSDR (gr-iio)'
+    parser = ArgumentParser(description=description)
+    parser.add_argument(
+        "--images", dest="images", type=str, default='',
+        help="Set Images [default=%(default)r]")
+    parser.add_argument(
+        "--model", dest="model", type=str, default='default',
+        help="Set Model [default=%(default)r]")
+    parser.add_argument(
+        "--snr-db", dest="snr_db", type=eng_float, default=eng_notation.num_to_str(float(10.0)),
+        help="Set SNR told to the encoder (dB) [default=%(default)r]")
+    parser.add_argument(
+        "--keep", dest="keep", type=intx, default=0,
+        help="Set Keep (0 = all) [default=%(default)r]")
+    parser.add_argument(
+        "--frame-symbols", dest="frame_symbols", type=intx, default=1920,
+        help="Set JSCC symbols per frame [default=%(default)r]")
+    parser.add_argument(
+        "--tx-rms", dest="tx_rms", type=eng_float, default=eng_notation.num_to_str(float(0.25)),
+        help="Set Burst RMS [default=%(default)r]")
+    parser.add_argument(
+        "--guard", dest="guard", type=intx, default=400,
+        help="Set Guard samples [default=%(default)r]")
+    parser.add_argument(
+        "--repeat", dest="repeat", type=intx, default=1,
+        help="Set Repeat [default=%(default)r]")
+    parser.add_argument(
+        "--max-side", dest="max_side", type=intx, default=0,
+        help="Set Max image side [default=%(default)r]")
+    parser.add_argument(
+        "--images-in-flight", dest="images_in_flight", type=intx, default=0,
+        help="Set Images in flight (0 unbounded) [default=%(default)r]")
+    parser.add_argument(
+        "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
+        help="Set Sample rate [default=%(default)r]")
+    parser.add_argument(
+        "--freq", dest="freq", type=eng_float, default=eng_notation.num_to_str(float(2.45e9)),
+        help="Set Centre frequency (Hz) [default=%(default)r]")
+    parser.add_argument(
+        "--bandwidth", dest="bandwidth", type=eng_float, default=eng_notation.num_to_str(float(2e6)),
+        help="Set RF bandwidth (Hz) [default=%(default)r]")
+    parser.add_argument(
+        "--uri", dest="uri", type=str, default='',
+        help="Set IIO context URI (empty = first Pluto) [default=%(default)r]")
+    parser.add_argument(
+        "--tx-atten", dest="tx_atten", type=eng_float, default=eng_notation.num_to_str(float(30.0)),
+        help="Set TX attenuation (dB) [default=%(default)r]")
+    parser.add_argument(
+        "--buffer-size", dest="buffer_size", type=intx, default=8192,
+        help="Set Buffer size (samples) [default=%(default)r]")
+    return parser
+
+
+def main(top_block_cls=semcom_tx_pluto, options=None):
+    if options is None:
+        options = argument_parser().parse_args()
+    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, tx_atten=options.tx_atten, buffer_size=options.buffer_size)
+
+    def sig_handler(sig=None, frame=None):
+        tb.stop()
+        tb.wait()
+
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, sig_handler)
+    signal.signal(signal.SIGTERM, sig_handler)
+
+    tb.start()
+
+    tb.wait()
+
+
+if __name__ == '__main__':
+    main()

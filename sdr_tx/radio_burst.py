@@ -1,0 +1,174 @@
+"""Bursts as a PlutoSDR really takes them: every burst and its guard padded to whole buffers.
+
+gr-iio has no burst mode (GNU Radio 3.10.5, gr-iio 0.24). Without a length tag its sink sends
+``buffer_size`` samples at a time and drops a partial last buffer; with a length tag it wants
+every packet to be exactly ``buffer_size`` samples, and otherwise sends nothing, with no
+exception in Python. So the Pluto TX appends zeros after each burst so that the burst ends
+exactly on a buffer boundary: a burst's tail always leaves in a complete buffer, whatever
+follows. The burst's guard zeros (from :mod:`sdr_tx.tx_level`) then lead the next buffer, so
+between two bursts there are at least ``guard`` zeros (guard + padding: a burst and its guard
+take whole buffers); only zeros after the very last burst can be left in a partial buffer that
+gr-iio drops (tx_level may also cut that last guard short when its output buffer is nearly full).
+
+:class:`BufferPadder` is the plain, vectorised rule; :class:`pluto_burst_pad` the thin GNU Radio
+block after :class:`sdr_tx.tx_level.tx_level` (which tags ``tx_sob``/``tx_eob`` and appends the
+``guard`` zeros): it inserts the padding right after each ``tx_eob`` and moves the burst tags with
+the samples. Nothing is dropped and nothing is scaled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pmt
+from gnuradio import gr
+
+PLUTO_BUFFER = 8192     # samples per libiio buffer (8.2 ms at 1 MS/s; GRC's default is 32768)
+
+
+class BufferPadder:
+    """Zeros to insert after each burst end so that it ends on a buffer boundary (``guard``, the
+    zeros that follow each burst anyway, is kept for the record: it does not change the rule).
+
+    ``plan(n, eob_idx)``: ``n`` input samples of which ``eob_idx`` (sorted, within ``[0, n)``)
+    are burst ends; -> the number of zeros to insert after each. The output position is carried
+    across calls, so a stream cut anywhere gives the same padding."""
+
+    def __init__(self, buffer_size: int = PLUTO_BUFFER, guard: int = 0):
+        if buffer_size < 1 or guard < 0:
+            raise ValueError("buffer_size >= 1 and guard >= 0")
+        self.B = int(buffer_size)
+        self.guard = int(guard)
+        self.pos = 0            # output samples so far, modulo B
+        self.padded = 0         # zeros inserted so far
+        self.bursts = 0
+
+    def counts(self, eob_idx) -> np.ndarray:
+        """The zeros after each burst end ``eob_idx`` (input indices from the current position),
+        without moving on."""
+        e = np.asarray(eob_idx, dtype=np.int64)
+        c = np.empty(e.size, np.int64)
+        if e.size:
+            # output position right after eob k, then the zeros that bring it to a multiple
+            # of B; after that only the distance between burst ends matters
+            c[0] = (-(self.pos + e[0] + 1)) % self.B
+            c[1:] = (-np.diff(e)) % self.B
+        return c
+
+    def advance(self, n: int, eob_idx, counts) -> None:
+        """Move on by ``n`` input samples whose burst ends ``eob_idx`` got ``counts`` zeros."""
+        e = np.asarray(eob_idx, dtype=np.int64)
+        if e.size:
+            self.pos = (n - 1 - int(e[-1])) % self.B
+            self.padded += int(np.sum(counts))
+            self.bursts += e.size
+        else:
+            self.pos = (self.pos + n) % self.B
+
+    def plan(self, n: int, eob_idx) -> np.ndarray:
+        c = self.counts(eob_idx)
+        self.advance(n, eob_idx, c)
+        return c
+
+    def pad(self, x: np.ndarray, eob_idx) -> np.ndarray:
+        """``x`` with the zeros inserted (see :meth:`plan`)."""
+        counts = self.plan(len(x), eob_idx)
+        if not counts.size or not counts.any():
+            return np.asarray(x)
+        at = np.repeat(np.asarray(eob_idx, np.int64) + 1, counts)
+        return np.insert(x, at, np.zeros(1, dtype=np.asarray(x).dtype))
+
+
+class pluto_burst_pad(gr.basic_block):  # noqa: N801
+    """complex64 in (``tx_sob``/``tx_eob`` tagged bursts each followed by ``guard`` zeros) ->
+    the same with zeros after each ``tx_eob`` so that each burst ends on a ``buffer_size``
+    boundary. Tags keep their samples."""
+
+    def __init__(self, buffer_size: int = PLUTO_BUFFER, guard: int = 0):
+        gr.basic_block.__init__(self, name="semcom_pluto_burst_pad", in_sig=[np.complex64],
+                                out_sig=[np.complex64])
+        self.padder = BufferPadder(buffer_size, guard)
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        self.eob = pmt.intern("tx_eob")
+        # a burst end and its padding leave in one call: room for a whole buffer and more
+        self.set_min_output_buffer(2 * int(buffer_size) + 8192)
+
+    @property
+    def padded(self) -> int:
+        return self.padder.padded
+
+    def forecast(self, noutput_items, ninputs):
+        # one input sample may become a whole buffer of output: never let the scheduler
+        # shrink the output window to the input in hand
+        return [1] * ninputs
+
+    def general_work(self, input_items, output_items):
+        inp, out = input_items[0], output_items[0]
+        n, m = len(inp), len(out)
+        if not n:
+            return 0
+        start = self.nitems_read(0)
+        tags = self.get_tags_in_range(0, start, start + n)
+        eobs = np.array(sorted({t.offset - start for t in tags if pmt.eq(t.key, self.eob)}),
+                        np.int64)
+        counts = self.padder.counts(eobs)
+        # the longest input prefix whose padded output fits (a burst end never leaves
+        # without its padding: no call is due after the input ends)
+        ends = eobs + 1 + np.cumsum(counts)             # output length through each padding
+        over = np.flatnonzero(ends > m)
+        if over.size:
+            j = int(over[0])
+            k = int(min(eobs[j], m - (ends[j] - eobs[j] - 1 - counts[j])))
+        else:
+            k = min(n, m - int(counts.sum()))
+        if k <= 0:
+            return 0
+        sel = eobs < k
+        e, c = eobs[sel], counts[sel]
+        y = np.insert(inp[:k], np.repeat(e + 1, c), np.complex64(0)) if c.any() else inp[:k]
+        out[:len(y)] = y
+        base = self.nitems_written(0)
+        for t in tags:
+            rel = t.offset - start
+            if rel < k:
+                self.add_item_tag(0, base + rel + int(c[e < rel].sum()), t.key, t.value)
+        self.padder.advance(k, e, c)
+        self.consume(0, k)
+        return len(y)
+
+
+UHD_UNDERFLOW = 0x8 | 0x10          # uhd::async_metadata_t: underflow, underflow in packet
+
+
+class uhd_async_counter(gr.basic_block):  # noqa: N801
+    """Counts the async reports of gr-uhd's ``usrp_sink`` (its ``async_msgs`` port): underflows
+    and sequence or time errors, so that they are shown in the run's summary instead of as "U"
+    characters lost in stderr."""
+
+    def __init__(self):
+        gr.basic_block.__init__(self, name="semcom_uhd_async_counter", in_sig=None,
+                                out_sig=None)
+        self.message_port_register_in(pmt.intern("in"))
+        self.set_msg_handler(pmt.intern("in"), self.handle)
+        self.underflows = 0
+        self.other = 0
+
+    def handle(self, msg) -> None:
+        kind = classify_uhd_async(msg)
+        if kind == "underflow":
+            self.underflows += 1
+        elif kind != "ack":
+            self.other += 1
+
+
+def classify_uhd_async(msg) -> str:
+    """-> 'underflow', 'ack', or 'error' for one ``async_msgs`` message (a dict with
+    ``event_code``, an int bit mask or its name)."""
+    try:
+        d = pmt.to_python(pmt.car(msg) if pmt.is_pair(msg) and not pmt.is_dict(msg) else msg)
+        code = d.get("event_code") if isinstance(d, dict) else None
+    except Exception:       # noqa: BLE001 - a malformed report is still a report
+        code = None
+    if isinstance(code, int):
+        return "underflow" if code & UHD_UNDERFLOW else "ack" if code == 0x1 else "error"
+    text = str(code).lower()
+    return "underflow" if "underflow" in text else "ack" if "ack" in text else "error"
