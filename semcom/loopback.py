@@ -91,6 +91,20 @@ def check_args(args) -> None:
     C = int(peek(args.model)["C"])
     args.keep = v.integer("--keep", args.keep, 0, C, f"channels (0: all {C})")
     check_channel_args(argparse.Namespace(**{"tx_rms": nm.DEFAULT_TX_RMS, **vars(args)}))
+    from semcom import radio
+    args.radio_dev = radio.check_args(args, "both")
+    if args.rx_radio and not args.radio:
+        raise v.OptionError("--rx-radio needs --radio (the TX's radio)")
+    if args.radio_dev is not None:
+        radio.parse(args.rx_radio or args.radio)
+        if args.rx_radio and radio.parse(args.rx_radio).kind != args.radio_dev.kind:
+            raise v.OptionError("--rx-radio must be the same kind as --radio (the gain "
+                                "options are per kind)")
+        used = [k for k in IMPAIRMENTS if getattr(args, k, None) not in (None, "", False)
+                and not (k == "snr" and args.snr == 15.0)]     # 15: the loopback's default
+        if used:
+            raise v.OptionError(f"--{used[0].replace('_', '-')} is a channel-emulator "
+                                "impairment: with --radio the channel is the cable or the air")
     v.output_dir("--out", args.out)
     if args.record:
         args.max_seconds = v.finite("--max-seconds", args.max_seconds, 0, 86400 * 365, "s")
@@ -186,6 +200,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
     p.add_argument("--realtime", action="store_true")
     p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")
+    from semcom import radio
+    radio.add_arguments(p, "both")
+    p.add_argument("--rx-radio", default="", metavar="pluto[:URI]|usrp[:ARGS]",
+                   help="with --radio: the RX on another radio (default: the same one; a "
+                        "Pluto can be opened by the TX and the RX processes at once, a USRP "
+                        "cannot)")
     r = p.add_argument_group("recording (SigMF)")
     r.add_argument("--record", default="", metavar="DIR",
                    help="the RX records the received IQ to DIR (rx.sigmf-*), the TX what it "
@@ -221,11 +241,16 @@ def run(args) -> int:
     record = Path(args.record).resolve() if args.record else None
     # --force for the RX: the loopback checked the folder itself (empty, or --force), and the
     # TX may make DIR/tx before the RX, slower to start, looks at DIR
-    rx_record = ["--record", str(record), "--record-hw", "semcom channel emulator (loopback)",
+    hw = args.radio_dev.name if args.radio_dev else "semcom channel emulator (loopback)"
+    rx_record = ["--record", str(record), "--record-hw", hw,
                  "--max-seconds", str(args.max_seconds), "--max-bytes", str(args.max_bytes),
                  "--force"] if record else []
     tx_record = (["--record", str(record / "tx")] + (["--force"] if args.force else [])) \
         if record else []
+    if args.radio_dev is not None:       # no radio: one line and exit 2, before any process
+        from semcom import radio
+        for spec in dict.fromkeys([args.radio, args.rx_radio or args.radio]):
+            radio.probe(radio.parse(spec))
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     originals = prepare_images(args.images, out / "originals", args.max_side)
@@ -258,20 +283,30 @@ def run(args) -> int:
     procs = {}
     repo_root = str(Path(__file__).resolve().parents[1])
     popen = dict(env=env, cwd=repo_root, start_new_session=True)
+    tx_out, rx_src = ["--iq-out", ch_in], ["--iq-in", rx_in]
+    if args.radio_dev is not None:
+        common = ["--freq", str(args.freq), "--bandwidth", str(args.bandwidth)]
+        tx_out = ["--radio", args.radio] + common + (
+            ["--tx-atten", str(args.tx_atten)] if args.radio_dev.kind == "pluto" else
+            ["--tx-gain", str(args.tx_gain)])
+        rx_src = ["--radio", args.rx_radio or args.radio, "--agc", args.agc] + common + (
+            ["--rx-gain", str(args.rx_gain)] if args.agc == "manual" else [])
     procs["rx"] = subprocess.Popen(
-        py + ["rx", "--iq-in", rx_in, "--model", args.model, "--out", str(out / "rx"),
+        py + ["rx", *rx_src, "--model", args.model, "--out", str(out / "rx"),
               "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
               "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
         + (["--feedback", fb] if args.adaptive else []) + rx_record,
         stdout=subprocess.PIPE, stderr=open(out / "rx.err", "w"), text=True, **popen)
-    procs["channel"] = subprocess.Popen(
-        py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
-              str(args.seed), "--samp-rate", str(args.samp_rate), "--truth", str(truth_path)]
-        + (["--realtime"] if args.realtime else []) + ch_args,
-        stdout=open(out / "channel.out", "w"), stderr=subprocess.STDOUT, **popen)
-    time.sleep(0.5)
+    if args.radio_dev is None:
+        procs["channel"] = subprocess.Popen(
+            py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
+                  str(args.seed), "--samp-rate", str(args.samp_rate), "--truth",
+                  str(truth_path)]
+            + (["--realtime"] if args.realtime else []) + ch_args,
+            stdout=open(out / "channel.out", "w"), stderr=subprocess.STDOUT, **popen)
+    time.sleep(0.5 if args.radio_dev is None else 3.0)     # a radio RX takes longer to open
     procs["tx"] = subprocess.Popen(
-        py + ["tx", "--images", str(out / "originals"), "--iq-out", ch_in, "--model",
+        py + ["tx", "--images", str(out / "originals"), *tx_out, "--model",
               args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
               "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
               str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"] + adaptive_tx
@@ -324,7 +359,7 @@ def run(args) -> int:
                 tqdm.write(f"true SNR {true_snr(truth_path, image_id)}  " +
                            line.rstrip()[len("rx: "):])
             # the channel never ends by itself; the TX ends, but with status 0
-            for name in ("channel", "tx"):
+            for name in [k for k in ("channel", "tx") if k in procs]:
                 rc = procs[name].poll()
                 if rc is not None and (name == "channel" or rc != 0):
                     failed[name] = rc

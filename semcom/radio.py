@@ -221,3 +221,18 @@ def open_radio(r: Radio, build, timeout_s: float = OPEN_TIMEOUT_S):
     finally:
         timer.cancel()
         os.close(saved_err)
+
+
+def _open_bare(r: Radio):
+    if r.kind == "pluto":
+        from gnuradio import iio
+        return iio.fmcomms2_source_fc32(r.address or iio.get_pluto_uri(), [True, True], 1024)
+    from gnuradio import uhd
+    return uhd.usrp_source(r.address, uhd.stream_args(cpu_format="fc32", channels=[0]))
+
+
+def probe(r: Radio) -> None:
+    """Opens the radio's receive side once and lets it go: RadioError (one line) when there is
+    no such radio. For commands that start other processes on it (``semcom loopback``)."""
+    blk = open_radio(r, lambda: _open_bare(r))
+    del blk
