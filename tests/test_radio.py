@@ -266,6 +266,79 @@ def test_radio_tx_flowgraph_stream(kind, tmp_path, monkeypatch, capsys):
         assert "1 underflows" in out
 
 
+class _FakeSource(gr.hier_block2):
+    """Stands in for iio.fmcomms2_source_fc32 / uhd.usrp_source: plays IQ (and tags) once,
+    records the setter calls."""
+    iq = np.zeros(0, np.complex64)
+    tags: list = []
+
+    def __init__(self, *args, **kw):
+        gr.hier_block2.__init__(self, "fake_source", gr.io_signature(0, 0, 0),
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
+        self.args, self.calls = args, []
+        self.src = blocks.vector_source_c(self.iq.tolist(), False, 1, self.tags)
+        self.connect(self.src, self)
+
+
+for _name in ("set_len_tag_key", "set_frequency", "set_samplerate", "set_gain_mode",
+              "set_gain", "set_quadrature", "set_rfdc", "set_bbdc", "set_filter_params",
+              "set_samp_rate", "set_center_freq", "set_antenna", "set_bandwidth", "set_rx_agc"):
+    setattr(_FakeSource, _name, _recorder(_name))
+
+
+@pytest.mark.parametrize("kind", ["pluto", "usrp"])
+def test_radio_rx_flowgraph_decodes_and_counts(kind, tmp_path, monkeypatch, capsys):
+    import json
+
+    from semcom.cli import main
+    img = _one_image(tmp_path)
+    assert main(["tx", "--images", str(img), "--keep", "8", "--file",
+                 str(tmp_path / "tx.cf32")]) == 0
+    iq = np.fromfile(tmp_path / "tx.cf32", np.complex64)
+    iq = np.r_[np.zeros(3000, np.complex64), iq, np.zeros(3000, np.complex64)]
+    made = []
+
+    def make(*a, **kw):
+        made.append(_FakeSource(*a, **kw))
+        return made[-1]
+    monkeypatch.setattr(_FakeSource, "iq", iq)
+    if kind == "pluto":
+        import flowgraphs.semcom_rx_pluto as fg
+        monkeypatch.setattr(fg, "iio", types.SimpleNamespace(
+            fmcomms2_source_fc32=make, get_pluto_uri=lambda: "usb:fake"))
+        opts = ["--agc", "fast"]
+    else:
+        import flowgraphs.semcom_rx_usrp as fg
+        # rx_time at the start, and again after an overflow that lost 500 samples
+        def t(off, secs):
+            return gr.tag_utils.python_to_tag((off, pmt.intern("rx_time"), pmt.make_tuple(
+                pmt.from_uint64(int(secs)), pmt.from_double(secs % 1)), pmt.PMT_F))
+        monkeypatch.setattr(_FakeSource, "tags", [t(0, 5.0), t(1000, 5.0 + 1500e-6)])
+        monkeypatch.setattr(fg, "uhd", types.SimpleNamespace(
+            usrp_source=make, stream_args=lambda **kw: kw))
+        opts = ["--rx-gain", "20"]
+    out = tmp_path / "rx"
+    capsys.readouterr()
+    rc = main(["rx", "--radio", kind, "--out", str(out), "--num-images", "1",
+               "--reference", str(img), "--freq", "2.4e9", *opts])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    calls = dict(made[0].calls)
+    s = json.loads((out / "summary.json").read_text())
+    im = s["images"][0]
+    assert not im["partial"] and im["frames_received"] == im["frame_count"] >= 1
+    assert im["psnr_db"] is not None
+    assert s["radio"]["samples"] == len(iq) and s["radio"]["freq_hz"] == 2.4e9
+    if kind == "pluto":
+        assert calls["set_len_tag_key"] == ("",)           # no packet_len on every buffer
+        assert calls["set_gain_mode"] == (0, "fast_attack")
+        assert "short of the nominal rate" in text
+    else:
+        assert calls["set_gain"] == (20.0, 0) and "set_rx_agc" not in calls
+        assert s["radio"]["overflows"] == 1 and s["radio"]["overflow_gap_samples"] == 500
+        assert "1 overflows" in text
+
+
 # -- with a radio on a cable -----------------------------------------------------------------
 
 def _loopback_hw(kind, tmp_path):
