@@ -37,6 +37,16 @@ LIMITS = {
              "rx_gain": (0.0, 76.0), "tx_gain": (0.0, 89.8)},
 }
 NAMES = {"pluto": "PlutoSDR", "usrp": "USRP"}
+RX_BUFFER = 32768           # samples per libiio RX buffer (GRC's default)
+
+
+def tx_buffer(burst_and_guard: int) -> int:
+    """The Pluto TX buffer for bursts of this length with their guard: rounded up to 1024
+    (at the default 1920 JSCC symbols per frame: 4320 + 400 -> 5120, 92% of the air time is
+    bursts and guards; 32768 would be 14%)."""
+    return max(1024, -(-int(burst_and_guard) // 1024) * 1024)
+
+
 PLUTO_USB_RATE = 4e6        # above this a Pluto's USB 2 link drops samples (field reports)
 
 
@@ -91,9 +101,10 @@ def add_arguments(p, side: str) -> None:
                             "where it has one) or manual (default: manual with --rx-gain, "
                             "else slow)")
     if side in ("tx", "rx"):
-        g.add_argument("--buffer-size", type=int, default=8192,
-                       help="PlutoSDR: samples per libiio buffer (each burst and its guard are "
-                            "padded to whole buffers)")
+        g.add_argument("--buffer-size", type=int, default=0,
+                       help="PlutoSDR: samples per libiio buffer (TX: each burst is padded to "
+                            "whole buffers; 0: TX one burst and its guard rounded up to 1024, "
+                            "RX 32768)")
 
 
 def check_args(args, side: str) -> Radio | None:
@@ -138,8 +149,14 @@ def check_args(args, side: str) -> Radio | None:
         args.rx_gain = v.finite("--rx-gain", default_gain if args.rx_gain is None
                                 else args.rx_gain, *lim["rx_gain"], "dB")
     if hasattr(args, "buffer_size"):
-        args.buffer_size = v.integer("--buffer-size", args.buffer_size, 1024, 1 << 22,
-                                     "samples")
+        if args.buffer_size != 0:
+            args.buffer_size = v.integer("--buffer-size", args.buffer_size, 1024, 1 << 22,
+                                         "samples (or 0: auto)")
+        elif side == "rx":
+            args.buffer_size = RX_BUFFER
+        else:
+            from semcom import numerology as nm
+            args.buffer_size = tx_buffer(nm.burst_samples(args.frame_symbols) + args.guard)
     return r
 
 

@@ -17,6 +17,7 @@ import pytest
 from gnuradio import blocks, gr
 
 from sdr_tx.radio_burst import BufferPadder, classify_uhd_async, pluto_burst_pad
+from semcom import numerology as nm
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
@@ -62,6 +63,9 @@ def test_buffer_padder_whole_buffers_in_any_chunking():
     assert len(starts) == 40 and np.all(starts[1:] % B == guard)
     with pytest.raises(ValueError):
         BufferPadder(0, 0)
+    from semcom.radio import tx_buffer
+    burst = nm.burst_samples(nm.DEFAULT_FRAME_SYMBOLS) + nm.DEFAULT_GUARD
+    assert tx_buffer(burst) == 5120 and tx_buffer(1) == 1024     # the --buffer-size 0 default
 
 
 def test_pluto_burst_pad_block_moves_tags_with_samples():
