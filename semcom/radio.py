@@ -208,7 +208,7 @@ def open_radio(r: Radio, build, timeout_s: float = OPEN_TIMEOUT_S):
     output captured. -> the top block. A missing device or module: :class:`RadioError` naming
     the radio; no answer within ``timeout_s``: one line on stderr and exit 2 (a C++ call cannot
     be interrupted)."""
-    module = {"pluto": "gnuradio.iio (Debian package gr-iio)",
+    module = {"pluto": "gnuradio.iio (Debian package gnuradio, with libiio)",
               "usrp": "gnuradio.uhd (Debian package gnuradio, with libuhd)"}[r.kind]
 
     def too_slow():
