@@ -122,6 +122,11 @@ def add_parser(sub, name: str) -> None:
     p = sub.add_parser(name, help="SNR-estimator and rate-quality calibration (real PHY)",
                        description=__doc__.split("\n\n")[0])
     sp = p.add_subparsers(dest="what", required=True)
+    from calibration import radio_cal
+    q = sp.add_parser("radio", help="carrier offset and gain-to-SNR from RX frame logs, per "
+                                    "device (calibration/devices/<serial>.json)")
+    radio_cal.add_arguments(q)
+    q.set_defaults(func=radio_cal.run)
     for what, fn in (("snr", run_snr), ("policy", run_policy)):
         q = sp.add_parser(what)
         q.add_argument("--model", default="default")
