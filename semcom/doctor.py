@@ -120,6 +120,27 @@ IIO_SCAN = textwrap.dedent("""
 """)
 
 
+def with_calibration(device: str) -> str:
+    """A device line with what ``semcom calibrate radio`` stored for its serial number."""
+    import re
+
+    m = re.search(r"serial=([0-9A-Za-z_.-]+)", device)
+    if not m:
+        return device
+    try:
+        from calibration.radio_cal import load
+        cal = load(m.group(1))
+    except (ValueError, OSError) as exc:
+        return f"{device} [calibration unreadable: {exc}]"
+    if cal is None:
+        return f"{device} [not calibrated: semcom calibrate radio]"
+    cfo = cal.get("cfo") or {}
+    gain = cal.get("gain_to_snr") or {}
+    parts = ([f"CFO {cfo['cfo_hz']:+.0f} Hz at {cal['freq_hz'] / 1e6:g} MHz"] if cfo else []) \
+        + ([f"SNR = {gain['slope']:.2f} x gain {gain['intercept_db']:+.1f} dB"] if gain else [])
+    return f"{device} [calibrated: {', '.join(parts) or 'empty'}]"
+
+
 def check_uhd() -> tuple[Check, Check]:
     ok, ver = _probe(UHD_VERSION)
     version = Check("UHD", ok, ver if ok else f"{ver} (python3-uhd; needed only for USRPs)",
@@ -130,7 +151,8 @@ def check_uhd() -> tuple[Check, Check]:
     if not ok:
         return version, Check("USRPs", False, f"scan failed: {out}", required=False)
     devs = json.loads(out)
-    return version, Check("USRPs", True, "; ".join(devs) if devs else "none attached",
+    return version, Check("USRPs", True, "; ".join(map(with_calibration, devs)) if devs else
+                          "none attached",
                           required=False)
 
 
@@ -147,7 +169,7 @@ def check_iio() -> tuple[Check, Check, Check]:
     if not ok:
         return version, pyadi, Check("PlutoSDRs", False, f"scan failed: {out}", required=False)
     found = json.loads(out)
-    plutos = [f"{uri} ({desc})" for uri, desc in found.items()
+    plutos = [with_calibration(f"{uri} ({desc})") for uri, desc in found.items()
               if "pluto" in desc.lower() or "ad936" in desc.lower()]
     return version, pyadi, Check("PlutoSDRs", True, "; ".join(plutos) if plutos else
                                  "none attached", required=False)

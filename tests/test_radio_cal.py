@@ -73,3 +73,17 @@ def test_calibrate_radio_on_emulator_output(tmp_path, capsys):
     assert abs(fit["slope"] - 1.0) < 0.15 and abs(fit["intercept_db"] - 6.0) < 1.5, fit
     assert json.loads((dev / "1044730a1997000d00_x.json").read_text())["serial"] == \
         "1044730a1997000d00:x"
+
+
+def test_doctor_shows_a_device_calibration(tmp_path, monkeypatch):
+    from semcom.doctor import with_calibration
+    monkeypatch.setattr(radio_cal, "DEVICE_DIR", tmp_path)
+    line = "usb:1.5.5 (Analog Devices Inc. PlutoSDR (ADALM-PLUTO)), serial=104473)"
+    assert "not calibrated" in with_calibration(line)
+    radio_cal.save("104473", "pluto", 2.45e9, {"cfo_hz": 21000.0}, {"slope": 1.0,
+                                                                    "intercept_db": 5.0})
+    assert with_calibration(line).endswith(
+        "[calibrated: CFO +21000 Hz at 2450 MHz, SNR = 1.00 x gain +5.0 dB]")
+    (tmp_path / "104473.json").write_text("{}")
+    assert "calibration unreadable" in with_calibration(line)
+    assert with_calibration("ip:pluto.local") == "ip:pluto.local"
