@@ -28,6 +28,7 @@ class RadioMonitor:
         self.t_first: float | None = None
         self.t_last: float | None = None
         self.rx_time0: float | None = None
+        self.extra: dict = {}           # e.g. the device calibration applied (sdr_rx.radio_rx)
 
     def add(self, n: int, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -52,7 +53,7 @@ class RadioMonitor:
                 "overflows": self.overflows, "overflow_gap_samples": self.gap_samples,
                 # host-side estimate (the only one gr-iio allows): samples the rate promised
                 # and the source did not deliver; one buffer of slack
-                "shortfall_samples": max(0, int(expected - self.samples))}
+                "shortfall_samples": max(0, int(expected - self.samples)), **self.extra}
 
 
 class radio_monitor(gr.sync_block):  # noqa: N801

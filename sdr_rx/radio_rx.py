@@ -23,15 +23,63 @@ def build_radio_rx(args, radio: Radio, **common):
         tb.source.set_gain_mode(0, PLUTO_AGC[args.agc])
         if args.agc == "manual":
             tb.source.set_gain(0, args.rx_gain)
+        apply_calibration(tb, args, radio)
         return tb
     from flowgraphs.semcom_rx_usrp import semcom_rx_usrp
     tb = semcom_rx_usrp(dev_args=radio.address, agc=args.agc, **common)
     if args.agc != "manual":
         tb.source.set_rx_agc(True, 0)
+    apply_calibration(tb, args, radio)
     return tb
 
 
+def device_serial(tb, radio: Radio) -> str:
+    """The opened radio's serial number ('' when it cannot be read)."""
+    try:
+        if radio.kind == "usrp":
+            return str(dict(tb.source.get_usrp_info(0)).get("mboard_serial", ""))
+        import iio
+        uri = radio.address
+        if not uri:
+            from gnuradio import iio as gr_iio
+            uri = gr_iio.get_pluto_uri()
+        return str(iio.Context(uri).attrs.get("hw_serial", ""))
+    except Exception:       # noqa: BLE001 - no serial, no calibration: never a failure
+        return ""
+
+
+def apply_calibration(tb, args, radio: Radio, serial: str | None = None) -> dict:
+    """Tunes the RX by the carrier offset that ``semcom calibrate radio`` stored for this
+    device (scaled in ppm to ``--freq``); -> what was applied (also in ``summary.json``)."""
+    from calibration.radio_cal import load
+
+    serial = device_serial(tb, radio) if serial is None else serial
+    info: dict = {"serial": serial or None, "calibration": None}
+    if serial and not getattr(args, "no_calibration", False):
+        try:
+            cal = load(serial)
+        except (ValueError, OSError):
+            cal = None
+        cfo = (cal or {}).get("cfo") or {}
+        if cfo.get("cfo_ppm") is not None:
+            off = float(cfo["cfo_ppm"]) * args.freq / 1e6
+            if radio.kind == "pluto":
+                tb.source.set_frequency(int(round(args.freq + off)))
+            else:
+                tb.source.set_center_freq(args.freq + off, 0)
+            info["calibration"] = {"freq_offset_hz": round(off, 1), "cfo_ppm": cfo["cfo_ppm"]}
+    tb.monitor.monitor.extra.update(info)
+    return info
+
+
 def summary_line(radio: Radio, stats: dict) -> str:
+    cal = stats.get("calibration")
+    note = (f"; tuned {cal['freq_offset_hz']:+.0f} Hz by the calibration of serial "
+            f"{stats['serial']}" if cal else "")
+    return _counts_line(radio, stats) + note
+
+
+def _counts_line(radio: Radio, stats: dict) -> str:
     if radio.kind == "usrp":
         return (f"{radio.name}: {stats['samples']} samples, {stats['overflows']} overflows "
                 f"({stats['overflow_gap_samples']} samples lost in the largest gap)")

@@ -283,6 +283,9 @@ class _FakeSource(gr.hier_block2):
         self.src = blocks.vector_source_c(self.iq.tolist(), False, 1, self.tags)
         self.connect(self.src, self)
 
+    def get_usrp_info(self, chan=0):
+        return {"mboard_serial": "F00D", "mboard_id": "B210"}
+
 
 for _name in ("set_len_tag_key", "set_frequency", "set_samplerate", "set_gain_mode",
               "set_gain", "set_quadrature", "set_rfdc", "set_bbdc", "set_filter_params",
@@ -321,6 +324,10 @@ def test_radio_rx_flowgraph_decodes_and_counts(kind, tmp_path, monkeypatch, caps
         monkeypatch.setattr(fg, "uhd", types.SimpleNamespace(
             usrp_source=make, stream_args=lambda **kw: kw))
         opts = ["--rx-gain", "20"]
+        # a stored calibration for this serial: 10 ppm -> the RX is tuned +24 kHz at 2.4 GHz
+        from calibration import radio_cal
+        monkeypatch.setattr(radio_cal, "DEVICE_DIR", tmp_path / "devices")
+        radio_cal.save("F00D", "usrp", 2.45e9, {"cfo_hz": 24500.0, "cfo_ppm": 10.0}, None)
     out = tmp_path / "rx"
     capsys.readouterr()
     rc = main(["rx", "--radio", kind, "--out", str(out), "--num-images", "1",
@@ -336,9 +343,13 @@ def test_radio_rx_flowgraph_decodes_and_counts(kind, tmp_path, monkeypatch, caps
     if kind == "pluto":
         assert calls["set_len_tag_key"] == ("",)           # no packet_len on every buffer
         assert calls["set_gain_mode"] == (0, "fast_attack")
+        assert s["radio"]["serial"] is None                  # unreadable: nothing applied
         assert "short of the nominal rate" in text
     else:
         assert calls["set_gain"] == (20.0, 0) and "set_rx_agc" not in calls
+        assert calls["set_center_freq"] == (2.4e9 + 24_000, 0)      # the last call wins
+        assert s["radio"]["calibration"]["freq_offset_hz"] == 24_000.0
+        assert "tuned +24000 Hz by the calibration of serial F00D" in text
         assert s["radio"]["overflows"] == 1 and s["radio"]["overflow_gap_samples"] == 500
         assert "1 overflows" in text
 
