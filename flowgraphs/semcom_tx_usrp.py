@@ -25,6 +25,7 @@ from sdr_tx.image_source import image_source
 from sdr_tx.jscc_encoder import jscc_encoder
 from sdr_tx.ofdm_modulator import ofdm_modulator
 from sdr_tx.radio_burst import uhd_async_counter
+from sdr_tx.radio_burst import usrp_burst_guard
 
 
 
@@ -79,6 +80,7 @@ class semcom_tx_usrp(gr.top_block):
         self.modulator = ofdm_modulator(tx_rms, guard, 'packet_len')
         self.framer = jscc_framer(model, frame_symbols, 'packet_len')
         self.encoder = jscc_encoder(model, snr_db, keep, 1)
+        self.bursts = usrp_burst_guard(guard)
 
 
         ##################################################
@@ -87,8 +89,9 @@ class semcom_tx_usrp(gr.top_block):
         self.msg_connect((self.encoder, 'symbols'), (self.framer, 'symbols'))
         self.msg_connect((self.sink, 'async_msgs'), (self.underflows, 'in'))
         self.msg_connect((self.source, 'images'), (self.encoder, 'images'))
+        self.connect((self.bursts, 0), (self.sink, 0))
         self.connect((self.framer, 0), (self.modulator, 0))
-        self.connect((self.modulator, 0), (self.sink, 0))
+        self.connect((self.modulator, 0), (self.bursts, 0))
 
 
     def get_images(self):

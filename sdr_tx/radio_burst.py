@@ -172,3 +172,68 @@ def classify_uhd_async(msg) -> str:
         return "underflow" if code & UHD_UNDERFLOW else "ack" if code == 0x1 else "error"
     text = str(code).lower()
     return "underflow" if "underflow" in text else "ack" if "ack" in text else "error"
+
+
+class usrp_burst_guard(gr.basic_block):  # noqa: N801
+    """complex64 in (``tx_sob``/``tx_eob`` tagged bursts, each followed by guard zeros) -> each
+    burst with ``guard`` zeros *inside* it, ``tx_eob`` moved to the last of them, and nothing
+    between bursts. For gr-uhd's sink: samples after a ``tx_eob`` and before the next
+    ``tx_sob`` would start a burst that never ends, and UHD reports an underflow whenever the
+    host then pauses (between images); the guard stays on the air as zeros of the burst, so
+    the receiver still sees the silence it expects between frames. The appended guard leaves in
+    the same call as the burst's last sample: a flowgraph that ends right after a burst still
+    ends it."""
+
+    def __init__(self, guard: int = 0):
+        gr.basic_block.__init__(self, name="semcom_usrp_burst_guard", in_sig=[np.complex64],
+                                out_sig=[np.complex64])
+        self.guard = int(guard)
+        self.set_tag_propagation_policy(gr.TPP_DONT)
+        self.sob, self.eob = pmt.intern("tx_sob"), pmt.intern("tx_eob")
+        self.inside = False             # between a tx_sob and its tx_eob
+        self.dropped = 0                # samples outside bursts (the upstream guards)
+        self.set_min_output_buffer(2 * self.guard + 8192)
+
+    def forecast(self, noutput_items, ninputs):
+        return [1] * ninputs
+
+    def general_work(self, input_items, output_items):
+        inp, out = input_items[0], output_items[0]
+        n, m = len(inp), len(out)
+        if not n:
+            return 0
+        start = self.nitems_read(0)
+        tags = self.get_tags_in_range(0, start, start + n)
+        sobs = sorted({t.offset - start for t in tags if pmt.eq(t.key, self.sob)})
+        eobs = sorted({t.offset - start for t in tags if pmt.eq(t.key, self.eob)})
+        # walk the window segment by segment: (from, to, inside?) up to the space left
+        i, produced, base = 0, 0, self.nitems_written(0)
+        while i < n:
+            if not self.inside:
+                nxt = next((s for s in sobs if s >= i), None)
+                if nxt is None:
+                    self.dropped += n - i
+                    i = n
+                    break
+                self.dropped += nxt - i
+                i = nxt
+                self.inside = True
+                self.add_item_tag(0, base + produced, self.sob, pmt.PMT_T)
+            end = next((e for e in eobs if e >= i), None)
+            stop = n if end is None else end + 1
+            room = m - produced - (self.guard if end is not None else 0)
+            if room <= 0:
+                break
+            k = min(stop - i, room)
+            out[produced:produced + k] = inp[i:i + k]
+            produced += k
+            i += k
+            if end is not None and i == end + 1:
+                out[produced:produced + self.guard] = 0
+                produced += self.guard
+                self.add_item_tag(0, base + produced - 1, self.eob, pmt.PMT_T)
+                self.inside = False
+            elif end is not None or k < stop - i + k:
+                break
+        self.consume(0, i)
+        return produced

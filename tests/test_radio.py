@@ -91,6 +91,33 @@ def test_pluto_burst_pad_block_moves_tags_with_samples():
     assert [e - s for s, e in zip(sob_out, eob_out, strict=True)] == lengths
 
 
+def test_usrp_burst_guard_closes_every_burst_even_a_cut_last_guard():
+    from sdr_tx.radio_burst import usrp_burst_guard
+    rng = np.random.default_rng(3)
+    guard = 300
+    x, eobs = _bursts(rng, 10, guard)
+    x = x[:-(guard - 7)]                                # the last guard cut short upstream
+    sobs = np.r_[0, eobs[:-1] + 1 + guard]
+    tags = [gr.tag_utils.python_to_tag((int(o), pmt.intern(k), pmt.PMT_T, pmt.PMT_F))
+            for k, offs in (("tx_sob", sobs), ("tx_eob", eobs)) for o in offs]
+    tb = gr.top_block()
+    src = blocks.vector_source_c(x.tolist(), False, 1, tags)
+    blk = usrp_burst_guard(guard)
+    snk = blocks.vector_sink_c()
+    tb.connect(src, blk, snk)
+    tb.run()
+    y = np.array(snk.data(), np.complex64)
+    got = sorted((t.offset, pmt.symbol_to_string(t.key)) for t in snk.tags())
+    lengths = eobs - sobs + 1
+    assert len(y) == lengths.sum() + 10 * guard
+    out_sob = [o for o, k in got if k == "tx_sob"]
+    out_eob = [o for o, k in got if k == "tx_eob"]
+    assert out_sob == list(np.r_[0, np.cumsum(lengths + guard)[:-1]])
+    assert out_eob == list(np.cumsum(lengths + guard) - 1)
+    bursts = np.concatenate([x[s:e + 1] for s, e in zip(sobs, eobs, strict=True)])
+    assert np.array_equal(y[np.flatnonzero(y)], bursts[np.flatnonzero(bursts)])
+
+
 def test_uhd_async_classification():
     def d(code):
         return pmt.to_pmt({"channel": 0, "event_code": code})
@@ -242,11 +269,12 @@ def test_radio_tx_flowgraph_stream(kind, tmp_path, monkeypatch, capsys):
     n_frames = int(out.split(" frames,")[0].split()[-1])
     assert len(sobs) == len(eobs) == n_frames >= 2
     total = int(out.split(" samples")[0].split()[-1])      # the modulator's output
-    burst_len = [e - s + 1 for s, e in zip(sobs, eobs, strict=True)]
+    burst_len = [e - s + 1 - (guard if kind == "usrp" else 0)
+                 for s, e in zip(sobs, eobs, strict=True)]
     # the guard after each burst but the last is whole (tx_level may cut the last one short)
-    assert sum(burst_len) + (n_frames - 1) * guard < total <= sum(burst_len) + n_frames * guard
-    for s, e in zip(sobs, eobs, strict=True):
-        burst = y[s:e + 1]
+    assert sum(burst_len) + (n_frames - 1) * guard <= total <= sum(burst_len) + n_frames * guard
+    for s, n in zip(sobs, burst_len, strict=True):
+        burst = y[s:s + n]
         assert abs(np.sqrt(np.mean(np.abs(burst) ** 2)) - rms) < 0.02 * rms
         assert np.abs(burst).max() <= 1.0            # x 32768 stays within int16 (gr-iio)
         assert np.abs(burst[:80]).min() >= 0 and np.any(burst[:80])
@@ -266,7 +294,11 @@ def test_radio_tx_flowgraph_stream(kind, tmp_path, monkeypatch, capsys):
             assert not np.any(y[e + 1:s]) and (s == len(y) or s - e - 1 >= guard)
     else:
         assert calls["set_center_freq"] == (915e6, 0) and calls["set_gain"] == (10.0, 0)
-        assert len(y) == total                       # bursts as they are, sob/eob tagged
+        # bursts back to back, each with its whole guard inside (tx_eob on its last zero),
+        # nothing outside a burst: no burst is left open
+        assert sobs[0] == 0 and all(s == e + 1 for e, s in zip(eobs, sobs[1:], strict=False))
+        assert eobs[-1] == len(y) - 1 and len(y) == sum(burst_len) + n_frames * guard
+        assert all(not np.any(y[e - guard + 1:e + 1]) for e in eobs)
         assert "1 underflows" in out
 
 
