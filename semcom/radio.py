@@ -88,7 +88,8 @@ def add_arguments(p, side: str) -> None:
     g.add_argument("--freq", type=float, default=2.45e9, help="centre frequency, Hz")
     g.add_argument("--bandwidth", type=float, default=0.0,
                    help="analog RF bandwidth, Hz (0: the sample rate, at least 200 kHz on a "
-                        "Pluto)")
+                        "Pluto; gr-iio 3.10.5's Pluto source has no bandwidth setter: on a "
+                        "Pluto it sets the TX side only)")
     if side in ("tx", "both"):
         g.add_argument("--tx-gain", type=float, default=None, help="USRP TX gain, dB")
         g.add_argument("--tx-atten", type=float, default=None,
