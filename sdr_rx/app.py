@@ -72,7 +72,9 @@ def _print_image(rec: dict) -> None:
     print(f"rx: image {rec['image_id']:5d}  keep {rec['keep']:3d}  symbols {rec['symbols']:7d}"
           f"  frames "
           f"{rec['frames_received']}/{rec['frame_count']}  est SNR {rec['est_snr_db']:6.2f} dB"
-          f"  {q}{flag}", flush=True)
+          f"  {q}{flag}" + (f"  overflows {rec['radio']['overflows']} short "
+                            f"{rec['radio']['shortfall_samples']}" if "radio" in rec else ""),
+          flush=True)
 
 
 def check_args(args) -> None:
@@ -217,6 +219,8 @@ def run(args) -> int:
     def on_image(rec, img):
         if feedback is not None:
             feedback.image_done(rec)
+        if radio is not None:       # what the radio dropped while this image arrived
+            rec["radio"] = tb.monitor.monitor.since_last()
         _print_image(rec)
         if args.num_images and len(dec.results) >= args.num_images:
             done.set()

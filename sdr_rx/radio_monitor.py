@@ -46,6 +46,15 @@ class RadioMonitor:
         expected = (seconds - self.rx_time0) * self.samp_rate
         self.gap_samples = max(self.gap_samples, int(round(expected - offset)))
 
+    def since_last(self) -> dict:
+        """Overflows and shortfall since the previous call (one image's worth, say)."""
+        now = self.summary()
+        prev = getattr(self, "_prev", {"overflows": 0, "shortfall_samples": 0})
+        self._prev = now
+        return {"overflows": now["overflows"] - prev["overflows"],
+                "shortfall_samples": max(0, now["shortfall_samples"]
+                                         - prev["shortfall_samples"])}
+
     def summary(self) -> dict:
         elapsed = (self.t_last - self.t_first) if self.t_first is not None else 0.0
         expected = elapsed * self.samp_rate
