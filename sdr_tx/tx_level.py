@@ -34,6 +34,10 @@ class tx_level(gr.basic_block):  # noqa: N801
         self.bursts = 0
 
     def forecast(self, noutput_items, ninputs):
+        # guard zeros still owed need no input: the scheduler then calls us even after the
+        # input has ended, so the last burst's guard is never cut short
+        if self.owed:
+            return [0] * ninputs
         # ask for fewer inputs than outputs, so a burst's last samples come with room for
         # its guard
         return [max(1, noutput_items - self.guard)] * ninputs
