@@ -30,6 +30,7 @@ def images(max_side: int, n: int):
 
 
 def run_snr(args) -> int:
+    check_args(args)
     import torch
     from tqdm import tqdm
 
@@ -73,7 +74,20 @@ def run_snr(args) -> int:
     return 0
 
 
+def check_args(args) -> None:
+    """Numeric options and the output checked before the long run (one line, exit 2)."""
+    from semcom import validate as v
+
+    args.images = v.integer("--images", args.images, 1, 10_000, "images")
+    args.max_side = v.integer("--max-side", args.max_side, 8, 8192, "px")
+    args.seed = v.integer("--seed", args.seed, 0, 2**32 - 1)
+    args.threads = v.integer("--threads", args.threads, 1, 1024)
+    if args.out:
+        v.output_file("--out", args.out)
+
+
 def run_policy(args) -> int:
+    check_args(args)
     import torch
     from tqdm import tqdm
 

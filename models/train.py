@@ -396,7 +396,55 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fit on these image ids only (comma-separated; default: all)")
 
 
+def check_args(args) -> None:
+    """Every numeric option finite and in range, the output folder makeable, before work
+    starts (one line and exit 2 from the CLI)."""
+    from semcom import validate as v
+
+    args.steps = v.integer("--steps", args.steps, 0, 10**9, "steps (0: --time-budget-min)")
+    args.batch = v.integer("--batch", args.batch, 1, 65536, "images")
+    args.crop = v.integer("--crop", args.crop, 8, 8192, "px")
+    args.crop_late = v.integer("--crop-late", args.crop_late, 8, 8192, "px")
+    args.crop_switch = v.finite("--crop-switch", args.crop_switch, 0, 1, "of the run")
+    args.lr = v.positive("--lr", args.lr, 10.0)
+    args.warmup = v.integer("--warmup", args.warmup, 0, 10**9, "steps")
+    args.snr_min = v.snr("--snr-min", args.snr_min)
+    args.snr_max = v.snr("--snr-max", args.snr_max)
+    if args.snr_max < args.snr_min:
+        raise v.OptionError(f"--snr-max {args.snr_max:g} dB is below --snr-min "
+                            f"{args.snr_min:g} dB")
+    if args.fixed_snr is not None:
+        args.fixed_snr = v.snr("--fixed-snr", args.fixed_snr)
+    if args.fixed_keep is not None:
+        args.fixed_keep = v.integer("--fixed-keep", args.fixed_keep, 1, 4096, "channels")
+    args.full_keep_prob = v.finite("--full-keep-prob", args.full_keep_prob, 0, 1)
+    args.seed = v.integer("--seed", args.seed, 0, 2**32 - 1)
+    args.threads = v.integer("--threads", args.threads, 0, 1024, "(0: torch default)")
+    for name in ("ckpt_every", "log_every"):
+        setattr(args, name, v.integer(f"--{name.replace('_', '-')}", getattr(args, name), 1,
+                                      10**9, "steps"))
+    args.val_every = v.integer("--val-every", args.val_every, 0, 10**9, "steps (0: off)")
+    args.stop_step = v.integer("--stop-step", args.stop_step, 0, 10**9, "(0: none)")
+    args.time_budget_min = v.finite("--time-budget-min", args.time_budget_min, 0, 10**7,
+                                    "min")
+    if args.snapshot_steps:
+        v.integers("--snapshot-steps", args.snapshot_steps, 1, 10**9)
+    if not args.finetune_real:
+        from models.registry import available
+        v.choice("--arch", args.arch, sorted(available()))
+        try:
+            cfg = json.loads(args.config) if args.config else {}
+        except json.JSONDecodeError as exc:
+            raise v.OptionError(f"--config: not JSON ({exc})") from None
+        if not isinstance(cfg, dict):
+            raise v.OptionError("--config must be a JSON object")
+        if args.data:
+            v.input_path("--data", args.data)
+        v.output_dir("--out", args.out)
+
+
 def run(args) -> int:
+    check_args(args)
     if args.finetune_real:
         return _finetune_real(args)
     return Trainer(args).run()

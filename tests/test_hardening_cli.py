@@ -313,3 +313,20 @@ def test_loopback_stops_everything_within_2_s_on_ctrl_c(kit, tmp_path):
     for pid in children:                      # no child left running
         assert not Path(f"/proc/{pid}").exists() or \
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["train", "--steps", "-5"], "--steps"),
+    (["train", "--lr", "nan"], "--lr"),
+    (["train", "--snr-min", "10", "--snr-max", "5"], "--snr-max"),
+    (["train", "--arch", "nope"], "--arch"),
+    (["train", "--config", "{bad"], "--config"),
+    (["train", "--full-keep-prob", "1.5"], "--full-keep-prob"),
+    (["calibrate", "policy", "--images", "0"], "--images"),
+    (["calibrate", "snr", "--threads", "0"], "--threads"),
+])
+def test_train_and_calibrate_options_are_checked_before_work(argv, says, tmp_path, capsys):
+    assert semcom_main(argv + ["--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0]
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
