@@ -370,8 +370,9 @@ class SoftCast(JSCCModel):
     def encode(self, image, snr_db, keep=None):
         return self.encode_side(image, snr_db, keep)[0]
 
-    def llse(self, symbols, snr_db, keep, noise_var, side):
-        """-> (image (B,3,H,W) unclipped, expected MSE per colour plane (B, 3))."""
+    def llse(self, symbols, snr_db, keep, noise_var, side, with_mse: bool = True):
+        """-> (image (B,3,H,W) unclipped, expected MSE per colour plane (B, 3), or None
+        without ``with_mse``)."""
         snr, k = self._side(symbols, snr_db, keep)
         b, _, h, w = symbols.shape
         order, v, gain = self.gains(side, k, snr, h, w)
@@ -386,14 +387,16 @@ class SoftCast(JSCCModel):
         y, s2 = unwhiten(y, s2, k)
         g = gain
         est = g * v / (g * g * v + s2) * y
-        err = v * s2 / (g * g * v + s2)                       # per coefficient, sent or not
         chunks = torch.zeros(b, self.n_chunks, h * w, device=y.device)
         chunks.scatter_(1, order[:, :, None].expand(-1, -1, h * w), est)
-        # expected error per plane: sent/candidate chunks from the LLSE, the rest from q
-        vall = self.variance(side["q"]) * (side["q"] > 0)
-        errall = vall[:, :, None].expand(-1, -1, h * w).clone()
-        errall.scatter_(1, order[:, :, None].expand(-1, -1, h * w), err)
-        mse = errall.reshape(b, 3, -1).mean(2)
+        mse = None
+        if with_mse:
+            # expected error per plane: sent/candidate chunks from the LLSE, the rest from q
+            err = v * s2 / (g * g * v + s2)                   # per coefficient, sent or not
+            vall = self.variance(side["q"]) * (side["q"] > 0)
+            errall = vall[:, :, None].expand(-1, -1, h * w).clone()
+            errall.scatter_(1, order[:, :, None].expand(-1, -1, h * w), err)
+            mse = errall.reshape(b, 3, -1).mean(2)
         hh, ww = h * self.grid, w * self.grid
         img = self._synthesise(chunks, self._dequant_means(side["means"]), hh, ww)
         return img, mse
@@ -401,10 +404,12 @@ class SoftCast(JSCCModel):
     def decode(self, symbols, snr_db, keep=None, noise_var=None, side=None):
         if side is None:
             raise SideError("SoftCast needs its side information to decode")
-        img, mse = self.llse(symbols, snr_db, keep, noise_var, side)
-        return self.refine(img, mse, symbols.shape[0])
+        img, mse = self.llse(symbols, snr_db, keep, noise_var, side, self.uses_mse)
+        return self.refine(img, mse)
 
-    def refine(self, img, mse, batch):
+    uses_mse = False          # the plain backbone needs no expected error
+
+    def refine(self, img, mse):
         return img.clamp(0, 1)
 
 
@@ -443,6 +448,8 @@ class SoftCastRefine(SoftCast):
     def config(self) -> dict:
         return {"C": self.C, "alpha": self.alpha, "width": self.width, "depth": self.depth}
 
-    def refine(self, img, mse, batch):
+    uses_mse = True           # the refinement is fed the expected error per plane
+
+    def refine(self, img, mse):
         return self.refiner(img.clamp(0, 1), mse).clamp(0, 1)
 

@@ -73,8 +73,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         self.log = log or FrameLog()
-        self.reasm = Reassembler(timeout_s, self.log, needs_side=self.codec.side_bits > 0,
-                                 check=self.check_header)
+        self.reasm = Reassembler(timeout_s, self.log, needs_side=self.codec.side_bits > 0)
         self.references = self._references(reference, max_side)
         self.first_id = int(first_id)
         self.lock = threading.Lock()
@@ -143,12 +142,15 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
     def add_frame(self, frame) -> None:
         """Add one decoded frame (a PDU's content or a StreamReceiver Frame)."""
+        h = frame.header
+        try:
+            self.check_header(h)
+        except HeaderError as exc:             # before anything is allocated for it
+            self.log.count("frames_rejected")
+            self.log.event("frame_rejected", image_id=h.image_id, reason=str(exc))
+            return
         with self.lock:
-            try:
-                self.check_header(frame.header)
-                self._track(frame.header)
-            except HeaderError:
-                pass                               # the reassembler counts and drops it
+            self._track(h)
             released = self.reasm.add(frame)
         for asm in released:
             self._decode(asm)
@@ -156,7 +158,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
     def _lost(self, asm, cause: str, detail: str = "") -> None:
         self.log.count("images_lost")
         self.log.count(f"images_lost_{cause}")
-        snr = asm.snr_db if np.isfinite(asm.snr_db) else asm.tx_snr_db
+        snr = asm.snr_or_tx_db
         rec = {"session": asm.session, "image_id": asm.image_id, "lost": True, "cause": cause,
                "keep": asm.keep,
                "symbols": asm.keep * asm.lat_h * asm.lat_w + self.codec.side_symbols(),
@@ -195,7 +197,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             self._lost(asm, "no_side" if asm.side is None else "side_crc", str(exc))
             return
         sym, nv = asm.latent()
-        snr = asm.snr_db if np.isfinite(asm.snr_db) else asm.tx_snr_db
+        snr = asm.snr_or_tx_db
         img = self.codec.decode(sym, (asm.img_h, asm.img_w), snr, asm.keep, nv, side,
                                 tx_snr_db=asm.tx_snr_db)
         dt = 1e3 * (time.perf_counter() - t0)

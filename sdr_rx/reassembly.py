@@ -7,9 +7,9 @@ released when all its frames arrived, when a frame of another image arrives (ima
 in order: the older one is released as partial), after ``timeout_s`` without its frames, or at
 ``flush()``. Duplicates (same image and frame index) are dropped and counted. A side frame
 (header flag ``FLAG_SIDE``) carries the image's side information; with ``needs_side`` an image
-is complete only with it. ``check(header)`` (optional) vets every header before anything is
-allocated: it raises ``HeaderError`` for fields that cannot belong to this receiver's model,
-and the frame is dropped and counted (``frames_rejected``).
+is complete only with it. Headers are vetted against the model before they get here
+(:meth:`sdr_rx.jscc_decoder.jscc_decoder.check_header`); a frame inconsistent with its image's
+other frames is dropped and counted (``frames_rejected``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ class Assembly:
     def snr_db(self) -> float:
         return float(10 * np.log10(np.mean(self.snr_lin))) if self.snr_lin else float("nan")
 
+    @property
+    def snr_or_tx_db(self) -> float:
+        """The frames' mean SNR estimate, or the SNR the encoder was told when none is known."""
+        return self.snr_db if np.isfinite(self.snr_db) else self.tx_snr_db
+
     def side_info(self, n_bits: int) -> np.ndarray | None:
         """The decoded side-information bits (None for a model without side information);
         raises ``semcom.sideinfo.SideInfoError`` when the side frame is missing or corrupt."""
@@ -67,12 +72,11 @@ class Assembly:
 
 
 class Reassembler:
-    def __init__(self, timeout_s: float = 2.0, log=None, needs_side: bool = False, check=None):
+    def __init__(self, timeout_s: float = 2.0, log=None, needs_side: bool = False):
         self.timeout_s = timeout_s
-        self.pending: dict[int, Assembly] = {}
+        self.pending: dict[tuple[int, int], Assembly] = {}
         self.log = log
         self.needs_side = needs_side
-        self.check = check
 
     def _count(self, name: str) -> None:
         if self.log:
@@ -82,15 +86,6 @@ class Reassembler:
         """Add a decoded frame; returns the images released by it."""
         now = time.monotonic() if now is None else now
         h = frame.header
-        if self.check is not None:
-            from semcom.header import HeaderError
-            try:
-                self.check(h)
-            except HeaderError as exc:
-                self._count("frames_rejected")
-                if self.log:
-                    self.log.event("frame_rejected", image_id=h.image_id, reason=str(exc))
-                return []
         key = (h.session, h.image_id)
         released = [a for k, a in list(self.pending.items()) if k != key]
         for a in released:

@@ -463,16 +463,16 @@ def test_cifar_python_batches_are_read(tmp_path):
     from models.data import load_split
 
     rng = np.random.default_rng(0)
+    written = {}
     for name, n in (("data_batch_1", 6), ("data_batch_2", 4), ("test_batch", 3)):
-        data = rng.integers(0, 256, (n, 3 * 32 * 32), dtype=np.uint8)
+        written[name] = data = rng.integers(0, 256, (n, 3 * 32 * 32), dtype=np.uint8)
         with open(tmp_path / name, "wb") as f:
             pickle.dump({b"data": data, b"labels": [0] * n}, f)
     train = load_split("train", tmp_path)
     held = load_split("heldout", tmp_path)
     assert len(train) == 10 and len(held) == 3
     assert train[0].array.shape == (32, 32, 3) and train[0].array.dtype == np.uint8
-    with open(tmp_path / "data_batch_1", "rb") as f:
-        first = pickle.load(f)[b"data"][0]
+    first = written["data_batch_1"][0]
     np.testing.assert_array_equal(train[0].array, first.reshape(3, 32, 32).transpose(1, 2, 0))
 
 
