@@ -1,6 +1,6 @@
 """The frame header: fields, bit layout, CRC, channel coding (shared by TX and RX).
 
-Layout version 2 (``docs/header.md``): 192 information bits, MSB first,
+Layout version 3 (``docs/header.md``): 192 information bits, MSB first,
 
     version 4 | flags 4 | model_id 32 | image_id 16 | seq 16 | frame_idx 8 | frame_count 8 |
     keep 8 | channels 8 | lat_h 12 | lat_w 12 | img_h 16 | img_w 16 | payload_len 16 |
@@ -12,7 +12,9 @@ convolutional code (generators 133, 171 octal, 6 zero tail bits) -> 460 bits, 20
 symbols. ``tx_snr`` is the SNR the encoder was told, in 0.25 dB steps from -10 dB.
 ``session`` is the TX run's id, so a restarted TX's image ids never collide with the last
 run's. ``flags`` bit 0 (:data:`FLAG_SIDE`) marks a side frame (:mod:`semcom.sideinfo`): its payload
-is the image's coded side information, not JSCC symbols.
+is the image's coded side information, not JSCC symbols. ``flags`` bits 1-3 hold the
+``scheme`` (version 3): 0 = JSCC (analog symbols), 1 = digital (image codec + channel code + QAM);
+a receiver refuses any other value by name.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-VERSION = 2
+VERSION = 3
 FLAG_SIDE = 0x1          # the payload is the image's side information (semcom.sideinfo)
+SCHEME_SHIFT = 1         # flags bits 1-3: the payload scheme
+SCHEME_JSCC = 0
+SCHEME_DIGITAL = 1
+SCHEMES = {SCHEME_JSCC: "jscc", SCHEME_DIGITAL: "digital"}
 FIELDS = (("version", 4), ("flags", 4), ("model_id", 32), ("image_id", 16), ("seq", 16),
           ("frame_idx", 8), ("frame_count", 8), ("keep", 8), ("channels", 8), ("lat_h", 12),
           ("lat_w", 12), ("img_h", 16), ("img_w", 16), ("payload_len", 16), ("tx_snr", 8),
@@ -74,6 +80,21 @@ class Header:
         return bool(self.flags & FLAG_SIDE)
 
     @property
+    def scheme(self) -> int:
+        return (self.flags >> SCHEME_SHIFT) & 0x7
+
+    @property
+    def scheme_name(self) -> str:
+        return SCHEMES.get(self.scheme, f"unknown scheme {self.scheme}")
+
+    @staticmethod
+    def scheme_flags(scheme: int) -> int:
+        """The ``flags`` bits that carry ``scheme`` (OR them with FLAG_SIDE where needed)."""
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown scheme {scheme}")
+        return scheme << SCHEME_SHIFT
+
+    @property
     def tx_snr_db(self) -> float:
         return self.tx_snr / 4.0 - 10.0
 
@@ -87,8 +108,9 @@ class Header:
         if self.version != VERSION:
             raise HeaderError(f"header version {self.version}, this receiver reads version "
                               f"{VERSION}: TX and RX must run the same frame format")
-        if self.flags & ~FLAG_SIDE:
-            raise HeaderError(f"unknown header flags {self.flags:#x}")
+        if self.scheme not in SCHEMES:
+            raise HeaderError(f"unknown scheme {self.scheme} in header (this receiver knows "
+                              + ", ".join(f"{k} = {v}" for k, v in SCHEMES.items()) + ")")
         if not (1 <= self.keep <= self.channels):
             raise HeaderError(f"keep {self.keep} outside 1..{self.channels}")
         if not (self.frame_idx < self.frame_count):
