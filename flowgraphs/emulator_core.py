@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from semcom import numerology as nm
-from semcom.header import HeaderError, decode_header
+from semcom.ofdm import HEADER_SPAN, read_clean_header
 from semcom.profiles import PROFILES, profile_powers
 from semcom.validate import OptionError, finite, positive
 
@@ -39,7 +39,6 @@ QUIET = 32          # zero samples that separate bursts in the TX's output
 SINC_HALF = 4       # windowed-sinc interpolation: 8 taps
 MAX_RECORDS = 20000  # burst records kept in memory (the truth log has them all)
 FADE_STEP = 32      # fading gains computed every 32 samples, interpolated in between
-HEADER_SPAN = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS) * nm.SYM_LEN
 FILL_MIN_RUN = 2     # zero samples in a row inside a burst that can only be a source's fill
 FILL_MAX_GAP_S = 0.2  # a longer gap inside a burst ends it (the rest never came)
 UNFILL_WINDOW = 1 << 16
@@ -534,26 +533,8 @@ class ChannelCore:
 
     @staticmethod
     def _read_header(head: np.ndarray):
-        """Decode the header of a clean burst whose first sample is head[0]."""
-        if len(head) < HEADER_SPAN:
-            return None
-        from semcom.numerology import shifted_index
-        body = lambda j: head[j * nm.SYM_LEN + nm.CP_LEN:(j + 1) * nm.SYM_LEN]  # noqa: E731
-        ltf = np.fft.fftshift(np.fft.fft(body(2)))
-        used = np.array([shifted_index(k) for k in nm.USED_CARRIERS])
-        data = np.array([shifted_index(k) for k in nm.DATA_CARRIERS])
-        H = np.zeros(nm.FFT_LEN, complex)
-        H[used] = ltf[used] / nm.ltf_freq()
-        if np.any(np.abs(H[used]) < 1e-9):
-            return None       # not one of our bursts
-        soft = []
-        for j in range(nm.N_SYNC_SYMBOLS, nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS):
-            Y = np.fft.fftshift(np.fft.fft(body(j)))
-            soft.append(np.real(Y[data] / H[data]))
-        try:
-            return decode_header(np.concatenate(soft))
-        except HeaderError:
-            return None
+        """Decode the header of a clean burst whose first sample is head[0] (None: not ours)."""
+        return read_clean_header(head)
 
     def _multipath(self, x: np.ndarray) -> np.ndarray:
         delays, powers = profile_powers(self.s.multipath)
