@@ -68,7 +68,7 @@ def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
 def check_args(args) -> None:
     """Every option, before any process starts (OptionError: one line, exit 2): the
     loopback's own, the TX's (keep against the model's C) and the channel's (its own check)."""
-    from flowgraphs.channel_app import check_args as check_channel_args
+    from apps.channel import check_args as check_channel_args
     from models.checkpoint import peek
     from semcom import validate as v
 
@@ -184,47 +184,6 @@ def versions() -> dict:
     from semcom import __version__
     v["semcom"] = __version__
     return v
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from flowgraphs.channel_app import add_impairment_arguments
-
-    p.add_argument("--images", default="", help="image folder (default: held-out photos)")
-    p.add_argument("--max-side", type=int, default=256)
-    p.add_argument("--keep", type=int, default=0, help="latent channels sent (0: all)")
-    p.add_argument("--tx-snr", type=float, default=10.0, help="SNR the encoder is told (dB)")
-    p.add_argument("--model", default="default")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="out/loopback")
-    p.add_argument("--samp-rate", type=float, default=1e6)
-    p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
-    p.add_argument("--realtime", action="store_true")
-    p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")
-    from semcom import radio
-    radio.add_arguments(p, "both")
-    p.add_argument("--rx-radio", default="", metavar="pluto[:URI]|usrp[:ARGS]",
-                   help="with --radio: the RX on another radio (default: the same one; a "
-                        "Pluto can be opened by the TX and the RX processes at once, a USRP "
-                        "cannot)")
-    r = p.add_argument_group("recording (SigMF)")
-    r.add_argument("--record", default="", metavar="DIR",
-                   help="the RX records the received IQ to DIR (rx.sigmf-*), the TX what it "
-                        "sent to DIR/tx; the emulator's truth goes into the annotations")
-    r.add_argument("--force", action="store_true", help="--record into a folder not empty")
-    r.add_argument("--max-seconds", type=float, default=0.0, help="recording limit (0: none)")
-    r.add_argument("--max-bytes", type=float, default=0.0, help="recording limit (0: none)")
-    g = p.add_argument_group("adaptive pruning")
-    g.add_argument("--adaptive", action="store_true",
-                   help="closed loop: the RX reports, the TX picks keep per image")
-    g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
-    g.add_argument("--target-psnr", type=float, default=25.0)
-    g.add_argument("--margin-db", type=float, default=0.5,
-                   help="target policy: plan for an SNR this much below the estimate")
-    g.add_argument("--budget-symbols", type=int, default=0)
-    g.add_argument("--window", type=int, default=1, help="images in flight (1: lock-step)")
-    g.add_argument("--rate-table", default="", help="default: the model's calibrated table")
-    add_impairment_arguments(p)
-    p.set_defaults(snr=15.0)
 
 
 def run(args) -> int:
@@ -539,10 +498,3 @@ def report(summary: dict, out: Path) -> None:
     fig.savefig(tmp, dpi=90)
     plt.close(fig)
     tmp.replace(out / "report.png")
-
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="TX -> channel emulator -> RX on this machine (3 processes)",
-                       description=__doc__.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)

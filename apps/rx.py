@@ -14,55 +14,11 @@ of one recording or a ``--record`` folder) at its sample rate, with the same dec
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import threading
 import time
 from pathlib import Path
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--iq-in", default="tcp://127.0.0.1:5556", help="ZMQ address to bind")
-    p.add_argument("--file", default="", help="read cf32 IQ from this file instead")
-    p.add_argument("--model", default="default", help="checkpoint name or path")
-    p.add_argument("--out", default="out/rx", help="output folder")
-    p.add_argument("--reference", default="",
-                   help="the original images (folder, TX order) for PSNR/SSIM")
-    p.add_argument("--max-side", type=int, default=256,
-                   help="the TX's --max-side, to size the references alike")
-    p.add_argument("--num-images", type=int, default=0, help="stop after this many images")
-    p.add_argument("--idle-timeout", type=float, default=0.0,
-                   help="stop after this many seconds without a frame (0: never)")
-    p.add_argument("--samp-rate", type=float, default=1e6)
-    p.add_argument("--any-model", action="store_true",
-                   help="accept frames of any model id (default: only --model's)")
-    p.add_argument("--feedback", default="",
-                   help="send per-frame reports to the TX at this ZMQ address")
-    p.add_argument("--snr-correction", default="",
-                   help="SNR-estimator correction file (default: calibration/"
-                        "snr_correction.json when present; 'none' disables)")
-    g = p.add_argument_group("recording and replay (SigMF)")
-    g.add_argument("--record", default="", metavar="DIR",
-                   help="write the raw received IQ to DIR/rx.sigmf-data + rx.sigmf-meta, one "
-                        "annotation per detected frame")
-    g.add_argument("--force", action="store_true",
-                   help="--record into a folder that is not empty (overwrites its recording)")
-    g.add_argument("--max-seconds", type=float, default=0.0,
-                   help="stop recording after this much signal (0: no limit)")
-    g.add_argument("--max-bytes", type=float, default=0.0,
-                   help="stop recording at this data file size (0: no limit)")
-    g.add_argument("--replay", default="", metavar="REC",
-                   help="receive from a recording (.sigmf-meta, .sigmf-collection or a "
-                        "--record folder) instead; its sample rate is used")
-    g.add_argument("--adapt", default="", metavar="FILE",
-                   help="a receiver adaptation fitted on recorded channels (semcom train "
-                        "--finetune-real): corrects every frame before the decoder")
-    g.add_argument("--record-hw", default="", help=argparse.SUPPRESS)
-    g.add_argument("--center-freq", type=float, default=0.0,
-                   help="the radio's centre frequency in Hz, for the recording (0: unknown)")
-    from semcom import radio
-    radio.add_arguments(p, "rx")
 
 
 def _print_image(rec: dict) -> None:
@@ -175,7 +131,7 @@ def run(args) -> int:
     kind, addr = ("file", args.file) if args.file else ("zmq", args.iq_in)
     radio = args.radio_dev
     if radio is not None:
-        from sdr_rx.radio_rx import build_radio_rx
+        from apps.radio_rx import build_radio_rx
         from semcom.radio import open_radio, warnings
         for w in warnings(radio, args):
             print(f"rx: warning: {w}", file=sys.stderr, flush=True)
@@ -194,7 +150,7 @@ def run(args) -> int:
     if args.adapt:
         rcv.transform = args.adaptation.apply
     if args.snr_correction != "none":
-        from calibration.snr_correction import SnrCorrection
+        from semcom.snr_correction import SnrCorrection
         try:
             corr = SnrCorrection.load(args.snr_correction) if args.snr_correction else \
                 SnrCorrection.load()
@@ -276,17 +232,10 @@ def run(args) -> int:
           f"{c['images_complete']} images complete, {c['images_partial']} partial; "
           f"wrote {out}")
     if radio is not None:
-        from sdr_rx.radio_rx import summary_line
+        from apps.radio_rx import summary_line
         print(f"rx: {summary_line(radio, summary['radio'])}")
     if recorder is not None:
         r = summary["recording"]
         print(f"rx: recorded {r['samples']} samples ({r['seconds']:.2f} s), "
               f"{r['annotations']} frame annotations: {r['meta']}")
     return 130 if interrupted else 0
-
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="receive images (RX flowgraph)",
-                       description=__doc__.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)

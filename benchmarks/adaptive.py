@@ -44,13 +44,13 @@ import argparse
 import numpy as np
 import torch
 
-from calibration.cli import images as heldout_images
-from calibration.cli import table_path
+from calibration.calibrate import images as heldout_images
 from calibration.pipeline import PhyLink
 from calibration.rate_table import RateTable
 from flowgraphs.emulator_core import RandomWalk
 from models.codec import JSCCCodec
 from sdr_tx.rate_controller import ImageTable, RateController, Report
+from semcom.rate_table import table_path
 
 DEFAULT_KEEPS = (4, 8, 12, 16, 20, 24, 28, 32)
 

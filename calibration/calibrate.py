@@ -15,11 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-TABLE_DIR = Path(__file__).resolve().parent / "tables"
-
-
-def table_path(model_hash: str) -> Path:
-    return TABLE_DIR / f"{model_hash}.json"
+from semcom.rate_table import TABLE_DIR, table_path  # noqa: F401  (their old place)
 
 
 def images(max_side: int, n: int):
@@ -35,8 +31,8 @@ def run_snr(args) -> int:
     from tqdm import tqdm
 
     from calibration.pipeline import PhyLink
-    from calibration.snr_correction import SnrCorrection
     from models.codec import JSCCCodec
+    from semcom.snr_correction import SnrCorrection
 
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
@@ -92,8 +88,8 @@ def run_policy(args) -> int:
     from tqdm import tqdm
 
     from calibration.pipeline import PhyLink
-    from calibration.rate_table import RateTable
     from models.codec import JSCCCodec
+    from semcom.rate_table import RateTable
 
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
@@ -130,25 +126,3 @@ def run_policy(args) -> int:
         print(f"{k:10d} " + "".join(f"{v:7.2f}" for v in psnr[i]))
     print(f"calibrate policy: wrote {out}")
     return 0
-
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="SNR-estimator and rate-quality calibration (real PHY)",
-                       description=__doc__.split("\n\n")[0])
-    sp = p.add_subparsers(dest="what", required=True)
-    from calibration import radio_cal
-    q = sp.add_parser("radio", help="carrier offset and gain-to-SNR from RX frame logs, per "
-                                    "device (calibration/devices/<serial>.json)")
-    radio_cal.add_arguments(q)
-    q.set_defaults(func=radio_cal.run)
-    for what, fn in (("snr", run_snr), ("policy", run_policy)):
-        q = sp.add_parser(what)
-        q.add_argument("--model", default="default")
-        q.add_argument("--images", type=int, default=5)
-        q.add_argument("--max-side", type=int, default=256)
-        q.add_argument("--seed", type=int, default=0)
-        q.add_argument("--threads", type=int, default=2)
-        q.add_argument("--out", default="")
-        if what == "snr":
-            q.add_argument("--profiles", default="awgn,incp")
-        q.set_defaults(func=fn)

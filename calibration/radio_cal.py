@@ -113,17 +113,6 @@ def load(serial: str, folder: Path | None = None) -> dict | None:
     return doc
 
 
-def add_arguments(q) -> None:
-    q.add_argument("--serial", required=True, help="the device's serial number (file name)")
-    q.add_argument("--kind", default="pluto", choices=["pluto", "usrp"])
-    q.add_argument("--freq", type=float, default=2.45e9, help="centre frequency of the run, Hz")
-    q.add_argument("--frames", default="", help="an RX frame log (frames.jsonl) for the CFO")
-    q.add_argument("--sweep", default="",
-                   help="GAIN=FRAMES.jsonl,...: one RX frame log per TX gain (dB; a Pluto's "
-                        "attenuation A is gain -A)")
-    q.add_argument("--out", default="", help="folder (default calibration/devices)")
-
-
 def run(args) -> int:
     """``semcom calibrate radio``: CFO and gain-to-SNR from RX frame logs, stored per device."""
     from semcom import validate as v

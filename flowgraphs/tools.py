@@ -78,11 +78,3 @@ def run(args) -> int:
         print(FLOWGRAPH_DIR)
         return 0
     return 2
-
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="generate/check/edit the GNU Radio Companion flowgraphs",
-                       description=__doc__.split("\n\n")[0])
-    p.add_argument("action", choices=["generate", "check", "edit", "path"])
-    p.add_argument("name", nargs="?", help="flowgraph to edit (semcom_tx, semcom_rx)")
-    p.set_defaults(func=run)

@@ -28,7 +28,7 @@ class RadioMonitor:
         self.t_first: float | None = None
         self.t_last: float | None = None
         self.rx_time0: float | None = None
-        self.extra: dict = {}           # e.g. the device calibration applied (sdr_rx.radio_rx)
+        self.extra: dict = {}           # e.g. the device calibration applied (apps.radio_rx)
 
     def add(self, n: int, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now

@@ -7,7 +7,9 @@ JSON, versioned, tied to one model by its hash::
      "source": "how it was measured"}
 
 ``expected_psnr(keep, snr)`` interpolates linearly in SNR (clamped at the grid's ends) and
-between the tabulated keeps. A table made for another model is refused by name.
+between the tabulated keeps. A table made for another model is refused by name. Data both
+sides read: it lives in the ground layer (``calibration.rate_table`` re-exports it); the tables
+themselves stay in ``calibration/tables/`` (:func:`table_path`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from pathlib import Path
 import numpy as np
 
 FORMAT = "semcom-rate-table"
+TABLE_DIR = Path(__file__).resolve().parents[1] / "calibration" / "tables"
 VERSION = 1
+
+
+def table_path(model_hash: str) -> Path:
+    """Where the calibrated table of a model is stored."""
+    return TABLE_DIR / f"{model_hash}.json"
 
 
 class RateTableError(ValueError):

@@ -3,7 +3,8 @@
 ``{"format": "semcom-snr-correction", "version": 1, "est_db": [...], "bias_db": [...],
 "profiles": [...], "rms_raw_db": x, "rms_corrected_db": y}``; the receiver reports
 ``est - interp(est, est_db, bias_db)``. Made by ``semcom calibrate snr``; the RX loads the one
-shipped in this folder when it exists.
+shipped in ``calibration/`` when it exists. Data both sides read: it lives in the ground layer;
+``calibration.snr_correction`` re-exports it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 
 FORMAT = "semcom-snr-correction"
 VERSION = 1
-DEFAULT_PATH = Path(__file__).resolve().parent / "snr_correction.json"
+# the data stays in the calibration folder (package data of ``calibration``)
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "calibration" / "snr_correction.json"
 
 
 class SnrCorrection:
@@ -51,10 +53,17 @@ class SnrCorrection:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_PATH) -> SnrCorrection | None:
+    def load(cls, path: str | Path | None = None) -> SnrCorrection | None:
+        """The correction at ``path``; without one, the shipped default or None when there is
+        none. An explicit path that does not exist is an error (FileNotFoundError), never a
+        silent run without correction."""
+        if path is None:
+            if not DEFAULT_PATH.exists():
+                return None
+            path = DEFAULT_PATH
         path = Path(path)
         if not path.exists():
-            return None
+            raise FileNotFoundError(f"{path}: no such SNR correction file")
         doc = json.loads(path.read_text())
         if doc.get("format") != FORMAT or doc.get("version") != VERSION:
             raise ValueError(f"{path}: not a version-{VERSION} SNR correction file")

@@ -212,7 +212,7 @@ def test_dataset_export_check_info_with_and_without_the_tx_record(recorded, caps
 def test_sigkill_leaves_a_valid_recording(recorded, tmp_path):
     import zmq
 
-    from semcom.loopback import free_port
+    from apps.loopback import free_port
 
     d, model = recorded
     iq = np.fromfile(d / "rec" / "rx.sigmf-data", dtype=np.complex64)

@@ -20,11 +20,11 @@ import zmq
 from phy_helpers import burst_starts, rx_run, tiny_checkpoint, tx_samples
 from phy_helpers import test_images as make_images
 
+from apps.loopback import free_port
 from flowgraphs.emulator_core import ChannelCore, Settings
 from sdr_rx.framelog import FrameLog
 from sdr_rx.stream_receiver import StreamReceiver
 from semcom import validate
-from semcom.loopback import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,9 +19,9 @@ import zmq
 from phy_helpers import test_images as make_images
 from phy_helpers import tiny_checkpoint
 
+from apps.loopback import free_port
 from semcom import validate
 from semcom.cli import main as semcom_main
-from semcom.loopback import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 

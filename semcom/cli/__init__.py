@@ -15,20 +15,10 @@ import signal
 import sys
 import threading
 
-# subcommand name -> module implementing add_parser(subparsers) and run(args)
-SUBCOMMANDS = {
-    "doctor": "semcom.doctor",
-    "train": "models.train",
-    "eval": "models.evaluate",
-    "models": "models.catalog",
-    "flowgraphs": "flowgraphs.tools",
-    "tx": "sdr_tx.app",
-    "channel": "flowgraphs.channel_app",
-    "loopback": "semcom.loopback",
-    "calibrate": "calibration.cli",
-    "rx": "sdr_rx.app",
-    "dataset": "semcom.dataset",
-}
+# subcommand name -> module (semcom/cli/<name>.py) implementing add_parser(subparsers, name)
+SUBCOMMANDS = {name: f"semcom.cli.{name}" for name in (
+    "doctor", "train", "eval", "models", "flowgraphs", "tx", "channel", "loopback", "calibrate",
+    "rx", "dataset")}
 
 
 USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError",
@@ -67,13 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, modname in SUBCOMMANDS.items():
         try:
-            module = importlib.import_module(modname)
+            # a subcommand's options may come from the component that runs it (imported here)
+            importlib.import_module(modname).add_parser(sub, name)
         except ImportError as exc:
             # A broken install must not take down the rest of the CLI (semcom doctor above
             # all): the subcommand stays listed and explains what is missing.
             _unavailable(sub, name, exc)
-            continue
-        module.add_parser(sub, name)
     return parser
 
 

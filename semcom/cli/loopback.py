@@ -1,0 +1,63 @@
+"""``semcom loopback``: its options (the run is :mod:`apps.loopback`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from semcom import numerology as nm
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from semcom.cli.channel import add_impairment_arguments
+
+    p.add_argument("--images", default="", help="image folder (default: held-out photos)")
+    p.add_argument("--max-side", type=int, default=256)
+    p.add_argument("--keep", type=int, default=0, help="latent channels sent (0: all)")
+    p.add_argument("--tx-snr", type=float, default=10.0, help="SNR the encoder is told (dB)")
+    p.add_argument("--model", default="default")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="out/loopback")
+    p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
+    p.add_argument("--realtime", action="store_true")
+    p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")
+    from semcom import radio
+    radio.add_arguments(p, "both")
+    p.add_argument("--rx-radio", default="", metavar="pluto[:URI]|usrp[:ARGS]",
+                   help="with --radio: the RX on another radio (default: the same one; a "
+                        "Pluto can be opened by the TX and the RX processes at once, a USRP "
+                        "cannot)")
+    r = p.add_argument_group("recording (SigMF)")
+    r.add_argument("--record", default="", metavar="DIR",
+                   help="the RX records the received IQ to DIR (rx.sigmf-*), the TX what it "
+                        "sent to DIR/tx; the emulator's truth goes into the annotations")
+    r.add_argument("--force", action="store_true", help="--record into a folder not empty")
+    r.add_argument("--max-seconds", type=float, default=0.0, help="recording limit (0: none)")
+    r.add_argument("--max-bytes", type=float, default=0.0, help="recording limit (0: none)")
+    g = p.add_argument_group("adaptive pruning")
+    g.add_argument("--adaptive", action="store_true",
+                   help="closed loop: the RX reports, the TX picks keep per image")
+    g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
+    g.add_argument("--target-psnr", type=float, default=25.0)
+    g.add_argument("--margin-db", type=float, default=0.5,
+                   help="target policy: plan for an SNR this much below the estimate")
+    g.add_argument("--budget-symbols", type=int, default=0)
+    g.add_argument("--window", type=int, default=1, help="images in flight (1: lock-step)")
+    g.add_argument("--rate-table", default="", help="default: the model's calibrated table")
+    add_impairment_arguments(p)
+    p.set_defaults(snr=15.0)
+
+
+def run(args) -> int:
+    from apps.loopback import run as run_app
+
+    return run_app(args)
+
+
+def add_parser(sub, name: str) -> None:
+    from apps.loopback import __doc__ as doc
+
+    p = sub.add_parser(name, help="TX -> channel emulator -> RX on this machine (3 processes)",
+                       description=doc.split("\n\n")[0])
+    add_arguments(p)
+    p.set_defaults(func=run)
