@@ -1,0 +1,195 @@
+"""The digital scheme's TX side (issue 16): image -> WebP at the quality that fits the air-time
+budget -> LDPC codewords (gr-fec, :mod:`semcom.ldpc`) -> per-frame bit scrambler and
+interleaver -> Gray QAM -> frames (header + payload on the same PHY as a JSCC payload).
+
+Air time per image equals the default JSCC model's at full keep, headers and side frame
+included (:func:`jscc_budget`): the same number of bursts, and at most the same number of OFDM
+symbols (preamble, header and payload symbols of every burst). :func:`plan` fits as many
+whole codewords as that allows; :func:`fit_image` bisects the WebP quality so the file, with
+its 4-byte length before it and CRC-32 after it, fits the codewords' data bits (each codeword
+carries ``k - 16`` data bits and a CRC-16 of them, so the receiver knows which codewords it
+lost). An image whose lowest quality does not fit is halved in size until it does (the
+receiver scales it back to ``img_h x img_w``).
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from semcom import interleave, ldpc, mcs, sideinfo
+from semcom import numerology as nm
+from semcom.header import SCHEME_DIGITAL, Header, encode_header
+
+OVERHEAD_SYMBOLS = nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS     # OFDM symbols per burst
+CRC_BITS = mcs.CRC_BITS
+MAX_CODEWORDS = 4095                                         # lat_h has 12 bits
+
+
+@dataclass(frozen=True)
+class Budget:
+    ofdm_symbols: int      # OFDM symbols of all bursts of one image (preamble, header, payload)
+    bursts: int
+
+    @property
+    def channel_symbols(self) -> int:
+        """The same air time in data-carrier symbols (48 per OFDM symbol)."""
+        return self.ofdm_symbols * nm.N_DATA
+
+
+def budget_for(n_symbols: int, side_symbols: int = 0,
+               frame_symbols: int = nm.DEFAULT_FRAME_SYMBOLS) -> Budget:
+    """The air time of a JSCC image of ``n_symbols`` symbols (and a side frame of
+    ``side_symbols``) framed as :class:`sdr_tx.framer.Framer` frames it."""
+    count = interleave.n_frames(n_symbols, frame_symbols)
+    base, extra = divmod(n_symbols, count)
+    lens = [base + (i < extra) for i in range(count)]
+    ofdm = sum(OVERHEAD_SYMBOLS + -(-n // nm.N_DATA) for n in lens)
+    bursts = count
+    if side_symbols:
+        ofdm += OVERHEAD_SYMBOLS + -(-side_symbols // nm.N_DATA)
+        bursts += 1
+    return Budget(ofdm, bursts)
+
+
+def jscc_budget(codec, height: int, width: int,
+                frame_symbols: int = nm.DEFAULT_FRAME_SYMBOLS) -> Budget:
+    """Air time of ``codec`` (a :class:`models.codec.JSCCCodec`) at full keep for one image."""
+    return budget_for(codec.symbols_for(codec.C, height, width),
+                      sideinfo.n_symbols(codec.side_bits), frame_symbols)
+
+
+def frame_ofdm_symbols(n_codewords: int, frame_count: int, m: mcs.MCS) -> int:
+    return sum(OVERHEAD_SYMBOLS + -(-len(mcs.frame_codewords(n_codewords, frame_count, i))
+                                    * m.symbols_per_codeword // nm.N_DATA)
+               for i in range(frame_count))
+
+
+def plan(budget: Budget, m: mcs.MCS) -> int:
+    """The most whole codewords of ``m`` that ``budget.bursts`` frames carry in at most
+    ``budget.ofdm_symbols`` OFDM symbols."""
+    room = (budget.ofdm_symbols - budget.bursts * OVERHEAD_SYMBOLS) * nm.N_DATA
+    n = min(MAX_CODEWORDS, max(0, room // m.symbols_per_codeword))
+    while n > 0 and frame_ofdm_symbols(n, budget.bursts, m) > budget.ofdm_symbols:
+        n -= 1
+    per_frame = -(-n // budget.bursts) * m.symbols_per_codeword if n else 0
+    if per_frame > 65535:
+        raise ValueError(f"{per_frame} symbols in one frame (> 65535)")
+    return n
+
+
+def data_bytes(n_codewords: int, m: mcs.MCS) -> int:
+    """Bytes of file (after its 4-byte length and before its CRC-32) that fit."""
+    return n_codewords * (m.k - CRC_BITS) // 8 - 8
+
+
+def webp(image: np.ndarray, quality: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="WEBP", quality=quality, method=4)
+    return buf.getvalue()
+
+
+def fit_image(image: np.ndarray, max_bytes: int) -> tuple[bytes, int, int]:
+    """The best WebP of ``image`` within ``max_bytes``: (file, quality, downscale factor).
+    Raises ValueError when even a 16x smaller image at quality 0 does not fit."""
+    img, scale = np.ascontiguousarray(image, np.uint8), 1
+    while True:
+        lo, hi, best = 0, 100, None
+        while lo <= hi:
+            q = (lo + hi) // 2
+            data = webp(img, q)
+            if len(data) <= max_bytes:
+                best, lo = (data, q), q + 1
+            else:
+                hi = q - 1
+        if best is not None:
+            return best[0], best[1], scale
+        if scale >= 16 or min(img.shape[:2]) < 16:
+            raise ValueError(f"the image does not fit {max_bytes} bytes at any WebP quality")
+        scale *= 2
+        h, w = image.shape[0] // scale, image.shape[1] // scale
+        img = np.asarray(Image.fromarray(image).resize((w, h), Image.BICUBIC))
+
+
+def pack(data: bytes, n_codewords: int, m: mcs.MCS) -> np.ndarray:
+    """File -> the information bits of ``n_codewords`` codewords (n_codewords, k):
+    [length 4 B][file][CRC-32 4 B][zeros], cut into rows of k - 16 bits, each with its CRC-16."""
+    stream = len(data).to_bytes(4, "big") + data + \
+        (zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")
+    bits = np.unpackbits(np.frombuffer(stream, np.uint8))
+    per = m.k - CRC_BITS
+    if bits.size > n_codewords * per:
+        raise ValueError(f"{len(data)} bytes do not fit {n_codewords} codewords of {m.name}")
+    rows = np.zeros(n_codewords * per, np.uint8)
+    rows[:bits.size] = bits
+    rows = rows.reshape(n_codewords, per)
+    return np.concatenate([rows, mcs.crc16_bits(rows)], axis=1)
+
+
+def modulate_frame(coded: np.ndarray, m: mcs.MCS) -> np.ndarray:
+    """One frame's coded bits -> its QAM symbols: scramble, interleave, map."""
+    coded = np.asarray(coded, np.uint8) ^ mcs.scrambler(coded.size)
+    return mcs.modulate(coded[mcs.bit_permutation(coded.size)], m.bits)
+
+
+@dataclass
+class Encoded:
+    frames: list                  # [(Header, complex64 vector)] as the framer makes them
+    mcs: mcs.MCS
+    n_codewords: int
+    file_bytes: int
+    quality: int
+    scale: int
+    budget: Budget
+
+    @property
+    def ofdm_symbols(self) -> int:
+        return sum(OVERHEAD_SYMBOLS + -(-h.payload_len // nm.N_DATA) for h, _ in self.frames)
+
+
+class DigitalEncoder:
+    """Images -> digital frames. ``budget``: a :class:`Budget`, or a callable
+    ``(height, width) -> Budget`` (e.g. the default JSCC model's :func:`jscc_budget`)."""
+
+    def __init__(self, budget, session: int = 0):
+        self.budget = budget
+        self.seq = 0
+        if not 0 <= session <= 255:
+            raise ValueError(f"session must be in 0..255, got {session}")
+        self.session = session or 1 + secrets.randbelow(255)
+
+    def encode(self, image: np.ndarray, image_id: int, m: mcs.MCS | str,
+               tx_snr_db: float = 10.0) -> Encoded:
+        m = mcs.by_name(m) if isinstance(m, str) else m
+        h, w = image.shape[:2]
+        budget = self.budget(h, w) if callable(self.budget) else self.budget
+        n_cw = plan(budget, m)
+        if n_cw == 0:
+            raise ValueError(f"the air-time budget holds no codeword of {m.name}")
+        data, quality, scale = fit_image(image, data_bytes(n_cw, m))
+        info = pack(data, n_cw, m)
+        coded = ldpc.code(m.rate).encode(info.ravel()).reshape(n_cw, mcs.N_CODE)
+        count = budget.bursts
+        frames = []
+        for idx in range(count):
+            cws = mcs.frame_codewords(n_cw, count, idx)
+            if not len(cws):
+                continue
+            payload = interleave.interleave(modulate_frame(coded[cws.start:cws.stop].ravel(), m))
+            hdr = Header(model_id=mcs.DIGITAL_ID, image_id=image_id & 0xFFFF,
+                         seq=self.seq & 0xFFFF, frame_idx=idx, frame_count=count,
+                         keep=m.index + 1, channels=len(mcs.TABLE), lat_h=n_cw,
+                         lat_w=mcs.CODEC_WEBP, img_h=h, img_w=w, payload_len=payload.size,
+                         tx_snr=Header.quantise_snr(tx_snr_db),
+                         flags=Header.scheme_flags(SCHEME_DIGITAL), session=self.session)
+            self.seq += 1
+            pad = (-payload.size) % nm.N_DATA
+            frames.append((hdr, np.concatenate([encode_header(hdr), payload,
+                                                np.zeros(pad, np.complex64)]).astype(
+                np.complex64)))
+        return Encoded(frames, m, n_cw, len(data), quality, scale, budget)
