@@ -19,11 +19,10 @@ from semcom import validate
 
 
 def settings_from_args(args) -> dict:
-    s = {"snr_db": args.snr, "cfo_hz": args.cfo_hz, "sro_ppm": args.sro_ppm,
-         "timing_offset": args.timing_offset, "multipath": args.multipath,
-         "fading": args.fading, "doppler_hz": args.doppler_hz, "rician_k": args.rician_k,
-         "phase_noise_deg": args.phase_noise_deg, "iq_gain_db": args.iq_gain_db,
-         "iq_phase_deg": args.iq_phase_deg, "dc_offset": args.dc_offset, "clip": args.clip}
+    """The impairments given on the command line (the flags are :data:`channel.FLAGS`)."""
+    from channel import FLAGS
+
+    s = {k: getattr(args, flag[2:].replace("-", "_"), None) for k, flag in FLAGS.items()}
     return {k: v for k, v in s.items() if v is not None}
 
 
@@ -35,18 +34,10 @@ def schedule_from_args(args) -> str:
     return ""
 
 
-# command-line flag of each impairment, for error messages
-FLAGS = {"snr_db": "--snr", "cfo_hz": "--cfo-hz", "sro_ppm": "--sro-ppm",
-         "timing_offset": "--timing-offset", "multipath": "--multipath", "fading": "--fading",
-         "doppler_hz": "--doppler-hz", "rician_k": "--rician-k",
-         "phase_noise_deg": "--phase-noise-deg", "iq_gain_db": "--iq-gain-db",
-         "iq_phase_deg": "--iq-phase-deg", "dc_offset": "--dc-offset", "clip": "--clip"}
-
-
 def check_args(args) -> dict:
     """Every number and name the channel takes from the command line, checked before anything
     starts (one line naming the flag, its range and unit). -> the impairment settings."""
-    from flowgraphs.emulator_core import Settings, make_schedule
+    from channel import FLAGS, Settings, make_schedule
 
     validate.positive("--samp-rate", args.samp_rate, 1e10, "S/s")
     validate.finite("--tx-rms", args.tx_rms, 1e-6, 1.0, "x full scale")

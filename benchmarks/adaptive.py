@@ -47,7 +47,7 @@ import torch
 from calibration.calibrate import images as heldout_images
 from calibration.pipeline import PhyLink
 from calibration.rate_table import RateTable
-from flowgraphs.emulator_core import RandomWalk
+from channel import RandomWalk
 from models.codec import JSCCCodec
 from sdr_tx.rate_controller import ImageTable, RateController, Report
 from semcom.rate_table import table_path
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     base = heldout_images(256, 5)
     imgs = [base[i % len(base)] for i in range(args.images)]
     if args.snr_trace:
-        from flowgraphs.emulator_core import Trace
+        from channel import Trace
         tr = Trace(args.snr_trace)
         snrs = [tr.at(i, i, 0, 0.0) for i in range(args.images)]
         what = f"trace {args.snr_trace}"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flowgraphs.emulator_core import ChannelCore, Settings
+from channel import ChannelCore, Settings
 from semcom import numerology as nm
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from gnuradio import blocks, gr
 
-from flowgraphs.emulator_core import ChannelCore, Settings
+from channel import ChannelCore, Settings
 from models.codec import JSCCCodec
 from models.metrics import psnr, ssim
 from sdr_rx.framelog import FrameLog

@@ -1,11 +1,12 @@
 """Channel emulator block: complex64 IQ in, impaired complex64 IQ out (rate may differ with a
 sample-rate offset; a burst is held back until its header is complete).
 
-Wraps :class:`flowgraphs.emulator_core.ChannelCore`. Strips every tag. Runtime control: a ZMQ
+Wraps :class:`channel.core.ChannelCore`. Strips every tag. Runtime control: a ZMQ
 REP socket on ``control`` (JSON requests ``{"get": true}`` or ``{"set": {...}}``; changes apply
 at the next burst start and the reply says which burst; a value out of its range in
-``emulator_core.LIMITS``, NaN or Inf is refused with ``ok: false`` and the range, and nothing is
-applied; a control address that cannot be bound is an ``OptionError`` when the block is made).
+``channel.impairments.LIMITS``, NaN or Inf is refused with ``ok: false`` and the range, and
+nothing is applied; a control address that cannot be bound is an ``OptionError`` when the
+block is made).
 The true SNR of each frame is written to ``truth_path`` (JSON lines) and published on a PUB
 socket at ``truth_pub`` when set; both are for reports and calibration only, never for the
 RX's processing.
@@ -22,7 +23,9 @@ import numpy as np
 import zmq
 from gnuradio import gr
 
-from flowgraphs.emulator_core import ChannelCore, Settings, make_schedule
+from channel.core import ChannelCore
+from channel.impairments import Settings
+from channel.schedules import make_schedule
 from semcom.validate import OptionError
 
 MAX_CONTROL_BYTES = 65536

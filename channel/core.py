@@ -17,22 +17,22 @@ meets one SNR; each burst's header is read from the clean input to know its imag
 
 Zero runs inside a burst (a real-time source's fill while the TX was late) are removed before
 anything else (:meth:`ChannelCore._unfill`), so a burst always leaves in one piece; between
-bursts they stay. Every setting is checked against :data:`LIMITS` (finite, in range).
+bursts they stay. Every setting is checked against :data:`channel.impairments.LIMITS` (finite,
+in range).
 """
 
 from __future__ import annotations
 
-import csv
 import threading
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from channel.impairments import Settings
+from channel.schedules import Schedule
 from semcom import numerology as nm
 from semcom.ofdm import HEADER_SPAN, read_clean_header
-from semcom.profiles import PROFILES, profile_powers
-from semcom.validate import OptionError, finite, positive
+from semcom.profiles import profile_powers
 
 NOISE_BLOCK = 4096
 QUIET = 32          # zero samples that separate bursts in the TX's output
@@ -42,197 +42,6 @@ FADE_STEP = 32      # fading gains computed every 32 samples, interpolated in be
 FILL_MIN_RUN = 2     # zero samples in a row inside a burst that can only be a source's fill
 FILL_MAX_GAP_S = 0.2  # a longer gap inside a burst ends it (the rest never came)
 UNFILL_WINDOW = 1 << 16
-
-
-@dataclass
-class Settings:
-    snr_db: float | None = None        # None: no noise
-    cfo_hz: float = 0.0
-    sro_ppm: float = 0.0
-    timing_offset: float = 0.0         # samples (fractional allowed)
-    multipath: str = ""                # "" or a profile name
-    fading: str = ""                   # "", "rayleigh" or "rician"
-    doppler_hz: float = 0.0
-    rician_k: float = 4.0
-    phase_noise_deg: float = 0.0       # random-walk std per sample (degrees)
-    iq_gain_db: float = 0.0
-    iq_phase_deg: float = 0.0
-    dc_offset: float = 0.0             # fraction of tx_rms, on I and Q
-    clip: float = 0.0                  # PA clip level (fraction of full scale), 0: off
-
-    def update(self, changes: dict, samp_rate: float | None = None) -> None:
-        """Apply ``changes`` after checking all of them (nothing changes if one is bad): an
-        unknown name is a KeyError, a value that is not finite or out of its range an
-        :class:`~semcom.validate.OptionError` naming the range and unit. ``samp_rate`` bounds
-        the carrier offset to +-fs/2."""
-        if not isinstance(changes, dict):
-            raise OptionError(f"impairments must be a JSON object of name: value, got "
-                              f"{type(changes).__name__}")
-        clean = {}
-        for k, v in changes.items():
-            if k not in self.__dataclass_fields__:
-                raise KeyError(f"unknown impairment {k!r}; known: {', '.join(asdict(self))}")
-            if k in ("multipath", "fading"):
-                if v is not None and not isinstance(v, str):
-                    raise OptionError(f"{k} must be a string, got {v!r}"[:120])
-                v = v or ""
-                if k == "multipath" and v and v not in PROFILES:
-                    raise KeyError(f"unknown multipath profile {v!r}; known: "
-                                   f"{', '.join(PROFILES)}")
-                if k == "fading" and v not in ("", "rayleigh", "rician"):
-                    raise KeyError("fading must be '', 'rayleigh' or 'rician'")
-            elif k == "snr_db" and v is None:
-                pass                                       # no noise
-            elif k == "cfo_hz" and samp_rate:
-                v = finite(k, v, -samp_rate / 2, samp_rate / 2, "Hz (+-fs/2)")
-            else:
-                lo, hi, unit = LIMITS[k]
-                v = finite(k, v, lo, hi, unit)
-            clean[k] = v
-        for k, v in clean.items():
-            setattr(self, k, v)
-
-
-# Accepted range and unit of every numeric impairment (the control socket and the command line
-# refuse anything else: a value out of these ranges can only be a mistake, and some, such as an
-# SNR of 1e308 or a sample-rate offset of -1e7 ppm, would break the emulator).
-LIMITS = {
-    "snr_db": (-50.0, 100.0, "dB"),
-    "cfo_hz": (-50e6, 50e6, "Hz"),
-    "sro_ppm": (-1000.0, 1000.0, "ppm"),
-    "timing_offset": (-10000.0, 10000.0, "samples"),
-    "doppler_hz": (0.0, 1e5, "Hz"),
-    "rician_k": (0.0, 1e6, "(linear K factor)"),
-    "phase_noise_deg": (0.0, 90.0, "deg per sample"),
-    "iq_gain_db": (-30.0, 30.0, "dB"),
-    "iq_phase_deg": (-180.0, 180.0, "deg"),
-    "dc_offset": (-100.0, 100.0, "x the TX RMS"),
-    "clip": (0.0, 100.0, "x full scale (0: off)"),
-}
-
-
-# -- SNR schedules -----------------------------------------------------------------------------
-class Schedule:
-    """SNR over time. ``at(burst, image_id, frame_idx, t)`` -> SNR (dB) or None (keep)."""
-
-    def at(self, burst: int, image_id: int | None, frame_idx: int | None, t: float):
-        return None
-
-
-class Steps(Schedule):
-    """``"T0:S0,T1:S1,..."``: SNR S_i from time T_i seconds on."""
-
-    def __init__(self, spec: str):
-        pts = []
-        for p in (p for p in spec.split(",") if p.strip()):
-            a, sep, b = p.partition(":")
-            if not sep:
-                raise OptionError(f"--snr-steps {spec!r}: expected T:S pairs (seconds:dB), "
-                                  f"got {p!r}")
-            pts.append((finite("--snr-steps time", a, 0, 1e9, "s"), _snr("--snr-steps", b)))
-        if not pts:
-            raise OptionError(f"--snr-steps {spec!r}: expected T0:S0,T1:S1,... (seconds:dB)")
-        self.points = sorted(pts)
-
-    def at(self, burst, image_id, frame_idx, t):
-        cur = None
-        for t0, s in self.points:
-            if t >= t0:
-                cur = s
-        return cur
-
-
-class Ramp(Schedule):
-    """``"FROM,TO,SECONDS"``: linear in time, then holds TO."""
-
-    def __init__(self, spec: str):
-        a, b, T = _fields("--snr-ramp", spec, "FROM,TO,SECONDS")
-        self.a, self.b = _snr("--snr-ramp", a), _snr("--snr-ramp", b)
-        self.T = positive("--snr-ramp SECONDS", T, 1e9, "s")
-
-    def at(self, burst, image_id, frame_idx, t):
-        return self.a + (self.b - self.a) * min(1.0, t / self.T)
-
-
-class RandomWalk(Schedule):
-    """``"LO,HI,STEP"``: per image, a seeded random walk between LO and HI dB."""
-
-    def __init__(self, spec: str, seed: int):
-        lo, hi, step = _fields("--snr-walk", spec, "LO,HI,STEP")
-        self.lo, self.hi = _snr("--snr-walk LO", lo), _snr("--snr-walk HI", hi)
-        if self.hi < self.lo:
-            raise OptionError(f"--snr-walk {spec!r}: HI must not be below LO")
-        self.step = finite("--snr-walk STEP", step, 0, 100, "dB")
-        self.seed = seed
-        self.values: list[float] = []
-
-    def value(self, i: int) -> float:
-        while len(self.values) <= i:
-            j = len(self.values)
-            if j == 0:
-                nxt = (self.lo + self.hi) / 2
-            else:
-                step = np.random.default_rng([self.seed, 77, j]).normal(0, self.step)
-                nxt = self.values[-1] + step
-                if not self.lo <= nxt <= self.hi:      # reflect at the bounds
-                    nxt = self.values[-1] - step
-            self.values.append(float(np.clip(nxt, self.lo, self.hi)))
-        return self.values[i]
-
-    def at(self, burst, image_id, frame_idx, t):
-        return None if image_id is None else self.value(image_id)
-
-
-class Trace(Schedule):
-    """CSV with a header row: ``snr_db`` and one of ``image``, ``frame`` or ``time_s``.
-    Rows are looked up by that index; a trace that runs out wraps around."""
-
-    def __init__(self, path: str | Path):
-        try:
-            with open(path, newline="") as f:
-                rd = csv.DictReader(f)
-                rows = [(rd.line_num, r) for r in rd]
-        except FileNotFoundError:
-            raise OptionError(f"--snr-trace {path}: no such file") from None
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise OptionError(f"--snr-trace {path}: cannot read it as CSV: {exc}") from None
-        if not rows or "snr_db" not in rows[0][1]:
-            raise OptionError(f"{path}: needs a header row with snr_db")
-        keys = [k for k in ("image", "frame", "time_s") if k in rows[0][1]]
-        if len(keys) != 1:
-            raise OptionError(f"{path}: needs exactly one of the columns image, frame, time_s")
-        self.key = keys[0]
-        self.index = np.array([finite(f"{path}: line {n}: {self.key}", r[self.key], 0, 1e12)
-                               for n, r in rows])
-        self.snr = np.array([_snr(f"{path}: line {n}: snr_db", r["snr_db"]) for n, r in rows])
-        if self.key == "time_s" and np.any(np.diff(self.index) <= 0):
-            raise OptionError(f"{path}: time_s must increase from row to row")
-
-    def at(self, burst, image_id, frame_idx, t):
-        if self.key == "image":
-            return None if image_id is None else float(self.snr[image_id % len(self.snr)])
-        if self.key == "frame":
-            return float(self.snr[burst % len(self.snr)])
-        span = self.index[-1] + (self.index[-1] - self.index[-2] if len(self.index) > 1 else 1)
-        tt = t % span
-        return float(self.snr[max(0, np.searchsorted(self.index, tt, side="right") - 1)])
-
-
-def _snr(what: str, v) -> float:
-    lo, hi, unit = LIMITS["snr_db"]
-    return finite(f"{what} SNR", v, lo, hi, unit)
-
-
-def _fields(what: str, spec: str, form: str) -> list[str]:
-    parts = spec.split(",")
-    if len(parts) != len(form.split(",")):
-        raise OptionError(f"{what} {spec!r}: expected {form}")
-    return parts
-
-
-def make_schedule(kind: str, spec: str, seed: int) -> Schedule:
-    return {"steps": lambda: Steps(spec), "ramp": lambda: Ramp(spec),
-            "walk": lambda: RandomWalk(spec, seed), "trace": lambda: Trace(spec)}[kind]()
 
 
 # -- the core ----------------------------------------------------------------------------------

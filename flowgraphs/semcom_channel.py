@@ -10,7 +10,7 @@
 # Description: guarded ZMQ IQ in -> seeded impairments -> ZMQ IQ out (as fast as possible, or real time)
 # GNU Radio version: 3.10.5.1
 
-from flowgraphs.emulator_block import channel_emulator
+from channel.block import channel_emulator
 from gnuradio import blocks
 from gnuradio import gr
 from gnuradio.filter import firdes

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import torch
 
-from semcom.profiles import CP_LEN, FFT_LEN, profile_powers
+from semcom import numerology as nm
+from semcom.numerology import CP_LEN, FFT_LEN
+from semcom.profiles import profile_powers
 
-DATA_CARRIERS = 48  # payload subcarriers per OFDM symbol in the default numerology
+DATA_CARRIERS = nm.N_DATA  # payload subcarriers per OFDM symbol (the PHY's numerology)
 
 
 def _noise_var(snr_db: torch.Tensor) -> torch.Tensor:
@@ -63,9 +65,10 @@ class Rayleigh:
 
 class OFDMMultipath:
     """Multipath over OFDM: per image, random complex taps with a named power-delay profile;
-    each symbol rides one of the 48 data subcarriers of a 64-point FFT (symbol ``i`` on carrier
-    ``i mod 48``, so an interleaver spreads neighbours), per-subcarrier MMSE equalisation with
-    perfect CSI. Energy of taps beyond the cyclic prefix becomes extra Gaussian noise (ISI).
+    each symbol rides one of the PHY's 48 data subcarriers (``numerology.DATA_CARRIERS``;
+    symbol ``i`` on carrier ``i mod 48``, so an interleaver spreads neighbours), per-subcarrier
+    MMSE equalisation with perfect CSI. Energy of taps beyond the cyclic prefix becomes extra
+    Gaussian noise (ISI).
     """
 
     def __init__(self, profile: str = "incp", generator: torch.Generator | None = None):
@@ -74,8 +77,8 @@ class OFDMMultipath:
         delays, powers = profile_powers(profile)
         self.delays = torch.as_tensor(delays)
         self.powers = torch.as_tensor(powers, dtype=torch.float32)
-        used = torch.arange(-DATA_CARRIERS // 2, DATA_CARRIERS // 2 + 1)
-        self.carriers = used[used != 0] % FFT_LEN  # 48 carriers around DC, DC unused
+        # the PHY's data carriers (-26..26 without DC and the pilots), as FFT bins
+        self.carriers = torch.tensor(nm.DATA_CARRIERS) % FFT_LEN
         self.isi = float(self.powers[self.delays > CP_LEN].sum())
 
     def __call__(self, x, snr_db):

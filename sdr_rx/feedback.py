@@ -1,19 +1,19 @@
-"""Feedback sender: the RX's per-frame reports to the TX over ZMQ (PUSH, connects).
+"""Feedback sender: the RX's reports to the TX over ZMQ (PUSH, connects).
 
-Each report is one JSON object: ``session`` (this RX run), ``seq`` (report counter),
-``t``, and for a frame ``snr_db`` (calibrated estimate), ``noise_var``, ``image_id``,
-``frame_idx``, ``frame_count``, ``frames_received`` and ``crc_failures`` (run totals); for a
-decoded image ``image_done``. Sending never blocks the receiver: with no TX listening, reports
-are dropped (the TX copes with lost feedback).
+The report is :class:`semcom.report.FeedbackReport` (the wire format is defined there): one per
+decoded frame and one per finished image, stamped with this RX run's ``session``, a ``seq``
+counter and the time. Sending never blocks the receiver: with no TX listening, reports are
+dropped and counted (the TX copes with lost feedback).
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
 import zmq
+
+from semcom.report import FeedbackReport
 
 
 class FeedbackSender:
@@ -26,24 +26,20 @@ class FeedbackSender:
         self.seq = 0
         self.dropped = 0
 
-    def send(self, **fields) -> None:
-        msg = {"session": self.session, "seq": self.seq, "t": time.time(), **fields}
+    def send(self, report: FeedbackReport) -> None:
+        report.session, report.seq, report.t = self.session, self.seq, time.time()
         self.seq += 1
         try:
-            self.sock.send_string(json.dumps(msg), zmq.NOBLOCK)
+            self.sock.send_string(report.to_json(), zmq.NOBLOCK)
         except zmq.Again:
             self.dropped += 1
 
     def frame(self, frame, counters: dict) -> None:
-        h = frame.header
-        self.send(snr_db=round(frame.snr_db, 3), noise_var=frame.noise_var_mean,
-                  image_id=h.image_id, frame_idx=h.frame_idx, frame_count=h.frame_count,
-                  keep=h.keep, frames_received=counters.get("frames_decoded", 0),
-                  crc_failures=counters.get("crc_fail", 0))
+        self.send(FeedbackReport.frame(frame.header, frame.snr_db, frame.noise_var_mean,
+                                       counters))
 
     def image_done(self, rec: dict) -> None:
-        self.send(image_done=rec["image_id"], partial=rec["partial"],
-                  est_snr_db=rec["est_snr_db"])
+        self.send(FeedbackReport.image(rec))
 
     def close(self) -> None:
         self.sock.close()

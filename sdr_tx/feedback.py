@@ -1,6 +1,6 @@
 """Feedback receiver: the TX's end of the report link (ZMQ PULL, binds).
 
-A thread parses each JSON report from the RX (:mod:`sdr_rx.feedback` documents the fields),
+A thread parses each report from the RX (:class:`semcom.report.FeedbackReport`, the wire format),
 hands frame reports to the :class:`sdr_tx.rate_controller.RateController` and calls
 ``on_image_done`` for finished images (the TX's window of images in flight). Messages that are
 not JSON objects are counted and dropped.
@@ -8,13 +8,13 @@ not JSON objects are counted and dropped.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import zmq
 
 from sdr_tx.rate_controller import RateController, Report
+from semcom.report import FeedbackReport, ReportError
 
 
 class FeedbackReceiver:
@@ -45,27 +45,18 @@ class FeedbackReceiver:
             if not self.sock.poll(100):
                 continue
             try:
-                msg = json.loads(self.sock.recv())
-                if not isinstance(msg, dict):
-                    raise ValueError("not an object")
-            except (ValueError, UnicodeDecodeError):
+                rep = FeedbackReport.from_json(self.sock.recv())
+            except ReportError:
                 self.bad += 1
                 continue
             now = time.monotonic()
             with self.lock:
                 self.reports += 1
                 self.last_t = now
-                if "snr_db" in msg:
-                    try:
-                        r = Report(int(msg.get("seq", -1)), float(msg["snr_db"]),
-                                   float(msg.get("noise_var", "nan")),
-                                   int(msg.get("frames_received", 0)),
-                                   int(msg.get("crc_failures", 0)),
-                                   int(msg.get("image_id", -1)), int(msg.get("frame_idx", -1)),
-                                   str(msg.get("session", "")))
-                    except (TypeError, ValueError):
-                        self.bad += 1
-                        continue
-                    self.controller.on_report(r, now)
-            if "image_done" in msg and self.on_image_done is not None:
-                self.on_image_done(msg)
+                if rep.kind == "frame":
+                    self.controller.on_report(
+                        Report(rep.seq, rep.snr_est_db, rep.noise_var, rep.frames_received,
+                               rep.crc_failures, rep.image_id, rep.frame_idx, rep.session),
+                        now)
+            if rep.kind == "image" and self.on_image_done is not None:
+                self.on_image_done(rep)

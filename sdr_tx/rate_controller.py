@@ -30,7 +30,7 @@ SNR_PLAUSIBLE = (-20.0, 60.0)
 @dataclass
 class Report:
     seq: int                 # the RX's report counter
-    snr_db: float            # estimated SNR of a frame (product convention)
+    snr_est_db: float        # estimated SNR of a frame (product convention)
     noise_var: float = float("nan")
     frames_received: int = 0
     crc_failures: int = 0
@@ -114,8 +114,8 @@ class RateController:
     # -- reports ------------------------------------------------------------------------------
     def on_report(self, r: Report, now: float) -> bool:
         """Take a report; False when it was rejected (nonsense) or ignored (old, duplicate)."""
-        if not (isinstance(r.snr_db, (int, float)) and math.isfinite(r.snr_db)
-                and SNR_PLAUSIBLE[0] <= r.snr_db <= SNR_PLAUSIBLE[1]):
+        if not (isinstance(r.snr_est_db, (int, float)) and math.isfinite(r.snr_est_db)
+                and SNR_PLAUSIBLE[0] <= r.snr_est_db <= SNR_PLAUSIBLE[1]):
             self.rejected += 1
             return False
         if r.session != self.session:        # first report, or the RX restarted
@@ -126,8 +126,8 @@ class RateController:
             return False
         self.last_seq = r.seq
         self.last_report_t = now
-        self.snr = r.snr_db if self.snr is None else \
-            (1 - self.alpha) * self.snr + self.alpha * r.snr_db
+        self.snr = r.snr_est_db if self.snr is None else \
+            (1 - self.alpha) * self.snr + self.alpha * r.snr_est_db
         return True
 
     # -- decisions ----------------------------------------------------------------------------

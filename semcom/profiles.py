@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from semcom.numerology import CP_LEN, FFT_LEN  # noqa: F401  (defined once there)
+
 PROFILES: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {
     "incp": ((0, 1, 3, 5, 8, 12), (0.0, -2.0, -4.0, -7.0, -10.0, -14.0)),
     "long": ((0, 2, 6, 14, 24, 40), (0.0, -3.0, -5.0, -8.0, -10.0, -13.0)),
 }
-CP_LEN = 16
-FFT_LEN = 64
 
 
 def profile_powers(name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -181,3 +181,26 @@ def test_tx_and_rx_never_import_each_other(side, other):
     bad = [(a, b) for a, deps in g.items() if a.startswith(side + ".")
            for b in deps if b.startswith(other + ".") or b == other]
     assert not bad
+
+
+def test_flowgraphs_holds_only_graphs_and_their_tools():
+    """Logic lives in the packages: flowgraphs/ has the .grc files, their .block.yml, the top
+    blocks grcc generates from them (one per .grc) and the tools that run grcc."""
+    fg = REPO / "flowgraphs"
+    grcs = {p.stem for p in fg.glob("*.grc")}
+    py = {p.stem for p in fg.glob("*.py")}
+    assert grcs, "no .grc files found"
+    assert py - grcs == {"__init__", "tools"}, sorted(py - grcs - {"__init__", "tools"})
+    other = {p.name for p in fg.iterdir() if p.is_file()
+             and not p.name.endswith((".grc", ".block.yml", ".py"))}
+    assert not other, sorted(other)
+
+
+def test_the_training_channel_uses_the_phys_data_carriers():
+    """models.channels' OFDM multipath puts symbols on the carriers the PHY sends them on."""
+    from models.channels import OFDMMultipath
+    from semcom import numerology as nm
+
+    bins = sorted(int(b) for b in OFDMMultipath("incp").carriers)
+    assert bins == sorted(k % nm.FFT_LEN for k in nm.DATA_CARRIERS)
+    assert not {k % nm.FFT_LEN for k in nm.PILOT_CARRIERS} & set(bins)

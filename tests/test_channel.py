@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import zmq
 
-from flowgraphs.emulator_core import ChannelCore, Settings, Trace, make_schedule
+from channel import ChannelCore, Settings, Trace, make_schedule
 from semcom import numerology as nm
 
 REPO = Path(__file__).resolve().parents[1]

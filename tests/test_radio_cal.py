@@ -31,7 +31,7 @@ def test_cfo_estimate_is_robust():
 
 
 def _emulated_frames(tmp_path, iq, name, **impairments):
-    from flowgraphs.emulator_core import ChannelCore, Settings
+    from channel import ChannelCore, Settings
     from semcom.cli import main
     core = ChannelCore(Settings(**impairments), seed=1)
     y = core.process(np.r_[iq, np.zeros(20000, np.complex64)]).astype(np.complex64)

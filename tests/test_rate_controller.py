@@ -94,6 +94,7 @@ def test_feedback_link_over_zmq_feeds_the_controller():
 
     from sdr_rx.feedback import FeedbackSender
     from sdr_tx.feedback import FeedbackReceiver
+    from semcom.report import FeedbackReport
 
     addr = "tcp://127.0.0.1:45931"
     ctl = RateController(32, "target", table(), target_psnr=22.0)
@@ -106,13 +107,14 @@ def test_feedback_link_over_zmq_feeds_the_controller():
         junk.send(b"\xff\xfe not json")
         junk.send(b"[1, 2]")
         for i in range(5):
-            tx_end.send(snr_db=12.0 + i, noise_var=0.05, image_id=0, frame_idx=i)
-        tx_end.send(snr_db=float("nan"))
-        tx_end.send(image_done=0, partial=False, est_snr_db=14.0)
+            tx_end.send(FeedbackReport("frame", 0, 12.0 + i, noise_var=0.05, frame_idx=i))
+        tx_end.send(FeedbackReport("frame", 0, float("nan")))   # not a report: dropped
+        tx_end.send(FeedbackReport("frame", 0, 500.0))          # a report, but nonsense
+        tx_end.send(FeedbackReport("image", 0, 14.0, partial=False))
         deadline = time.monotonic() + 10
         while (not done or rx_end.reports < 7) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert rx_end.bad == 2 and done and done[0]["image_done"] == 0
+        assert rx_end.bad == 3 and done and done[0].kind == "image" and done[0].image_id == 0
         assert ctl.rejected == 1 and ctl.snr is not None and 12.0 < ctl.snr <= 16.0
         assert ctl.session == tx_end.session
         junk.close(0)
