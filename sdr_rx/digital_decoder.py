@@ -161,8 +161,14 @@ class DigitalResult:
                 "decode_ms": round(self.decode_ms, 1)}
 
 
-def decode_assembly(a: DigitalAssembly) -> DigitalResult:
-    """A released image -> :class:`DigitalResult` (the image, or why it was lost)."""
+DECODE_BLOCK = 16      # codewords per gr-fec run with ``stop_early``
+
+
+def decode_assembly(a: DigitalAssembly, stop_early: bool = False) -> DigitalResult:
+    """A released image -> :class:`DigitalResult` (the image, or why it was lost).
+    ``stop_early``: decode in blocks of :data:`DECODE_BLOCK` codewords and stop after the
+    first block with a failed codeword (the image is lost either way; the codewords not
+    decoded then count as lost)."""
     t0 = time.perf_counter()
     m, n = a.mcs, a.n_codewords
     llrs = np.zeros((n, mcs.N_CODE), np.float32)
@@ -172,10 +178,17 @@ def decode_assembly(a: DigitalAssembly) -> DigitalResult:
         llrs[cws.start:cws.stop] = frame_llrs(sym, nv, m).reshape(len(cws), mcs.N_CODE)
         present[cws.start:cws.stop] = True
     info = np.zeros((n, m.k), np.uint8)
-    if present.any():
-        info[present] = ldpc.code(m.rate).decode(llrs[present].ravel()).reshape(-1, m.k)
-    data, crc = info[:, :m.k - mcs.CRC_BITS], info[:, m.k - mcs.CRC_BITS:]
-    ok = present & (mcs.crc16_bits(data) == crc).all(axis=1)
+    ok = np.zeros(n, bool)
+    idx = np.flatnonzero(present) if present.all() or not stop_early else np.zeros(0, int)
+    step = DECODE_BLOCK if stop_early else max(1, idx.size)
+    for i in range(0, idx.size, step):
+        sel = idx[i:i + step]
+        info[sel] = ldpc.code(m.rate).decode(llrs[sel].ravel()).reshape(-1, m.k)
+        ok[sel] = (mcs.crc16_bits(info[sel, :m.k - mcs.CRC_BITS])
+                   == info[sel, m.k - mcs.CRC_BITS:]).all(axis=1)
+        if stop_early and not ok[sel].all():
+            break
+    data = info[:, :m.k - mcs.CRC_BITS]
 
     def result(image, cause, nbytes=0):
         return DigitalResult(image, image is None, cause, m.name, n, int((~ok).sum()),

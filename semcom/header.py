@@ -111,6 +111,12 @@ class Header:
         if self.scheme not in SCHEMES:
             raise HeaderError(f"unknown scheme {self.scheme} in header (this receiver knows "
                               + ", ".join(f"{k} = {v}" for k, v in SCHEMES.items()) + ")")
+        if self.scheme == SCHEME_DIGITAL:      # keep = MCS index + 1 (semcom.mcs)
+            from semcom import mcs
+            try:
+                mcs.check_header(self.keep, self.channels, self.lat_w)
+            except mcs.MCSError as e:
+                raise HeaderError(str(e)) from None
         if not (1 <= self.keep <= self.channels):
             raise HeaderError(f"keep {self.keep} outside 1..{self.channels}")
         if not (self.frame_idx < self.frame_count):

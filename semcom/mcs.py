@@ -20,8 +20,10 @@ Header fields of a digital frame (``flags`` scheme = :data:`semcom.header.SCHEME
 from __future__ import annotations
 
 import binascii
+import json
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -31,8 +33,15 @@ CODECS = {CODEC_WEBP: "webp"}
 DIGITAL_ID = zlib.crc32(b"semcom digital v1: webp, 802.11n LDPC n=1944, Gray QAM") & 0xFFFFFFFF
 BIT_PN_SEED = 0xD161                 # coded-bit scrambler
 BIT_IL_SEED = 0xB17                  # per-frame bit interleaver
-CRC_BITS = 16                        # per codeword: CRC-16/CCITT of its data bits
+CRC_BITS = 16                        # per codeword: CRC-16 of its data bits
 LLR_CLIP = 20.0                      # |LLR| cap: gr-fec's decoder works in likelihood ratios
+
+
+THRESHOLDS = Path(__file__).resolve().parent / "fec" / "thresholds.json"
+# Until measured (``python -m benchmarks.versus --thresholds``): textbook values for these
+# codes with an ideal decoder plus 2 dB.
+NOMINAL_DB = {"bpsk-1/2": 3.0, "qpsk-1/2": 6.0, "qpsk-3/4": 9.0, "16qam-1/2": 12.0,
+              "16qam-3/4": 15.5, "64qam-2/3": 19.5, "64qam-3/4": 21.0, "64qam-5/6": 22.5}
 
 
 class MCSError(ValueError):
@@ -101,6 +110,18 @@ def check_header(keep: int, channels: int, lat_w: int) -> MCS:
         raise MCSError(f"digital frame with unknown image codec {lat_w} (known: "
                        + ", ".join(f"{k} = {v}" for k, v in CODECS.items()) + ")")
     return by_index(keep - 1)
+
+
+def thresholds(path: Path | None = None) -> dict[str, float]:
+    """Per MCS name, the SNR (dB, product convention) where its codeword loss through the PHY
+    is 1%: measured (``semcom/fec/thresholds.json``, with the command that measured it), or
+    :data:`NOMINAL_DB` where that file has no entry."""
+    out = dict(NOMINAL_DB)
+    p = path or THRESHOLDS
+    if p.is_file():
+        out.update({k: float(v) for k, v in json.loads(p.read_text())["threshold_db"].items()
+                    if k in NOMINAL_DB})
+    return out
 
 
 def frame_codewords(n_codewords: int, frame_count: int, frame_idx: int) -> range:
@@ -185,8 +206,9 @@ def bit_permutation(n: int) -> np.ndarray:
 
 
 def crc16_bits(bits: np.ndarray) -> np.ndarray:
-    """CRC-16/CCITT (``binascii.crc_hqx``, init 0) of each row of bits (zero-padded to
+    """CRC-16/CCITT-FALSE (``binascii.crc_hqx``, init 0xFFFF, so that an all-zero row, what
+    a decoder that gave up may return, never passes) of each row of bits (zero-padded to
     whole bytes) -> (rows, 16) bits, MSB first."""
     packed = np.packbits(np.asarray(bits, np.uint8), axis=1)
-    crc = np.array([binascii.crc_hqx(row.tobytes(), 0) for row in packed], np.uint32)
+    crc = np.array([binascii.crc_hqx(row.tobytes(), 0xFFFF) for row in packed], np.uint32)
     return ((crc[:, None] >> np.arange(15, -1, -1)) & 1).astype(np.uint8)
