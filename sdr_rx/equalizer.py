@@ -3,9 +3,14 @@
 All on whole frames with numpy. Frequency vectors are fft-shifted (carrier ``k`` at ``k+32``).
 
 1. LTF: ``H = (Y1 + Y2) / 2 / L`` on the 52 used carriers, projected onto impulse responses
-   of ``CIR_TAPS`` samples (less noise); noise variance from ``|Y1 - Y2|^2 / 2``.
-2. Header: pilots give each OFDM symbol's common phase; soft BPSK values
-   ``Re(conj(H) Y e^{-j phi}) / sigma^2`` go to the Viterbi decoder.
+   of ``SHORT_TAPS`` samples when that fits (a test of the energy the longer projection adds
+   against what noise alone adds: a flat or short channel gets 52/8 less estimation noise,
+   which is what lets the header decode at -2 dB), else ``CIR_TAPS``; noise variance from
+   ``|Y1 - Y2|^2 / 2``.
+2. Header: the pilots of all header symbols give a phase line (residual CFO: slope from
+   consecutive symbols, intercept from all) plus a windowed deviation (phase noise), so no
+   symbol relies on its own 4 pilots; soft BPSK values ``Re(conj(H) Y e^{-j phi}) / sigma^2``
+   go to the Viterbi decoder.
 3. Once the header's CRC holds, its 480 BPSK symbols are known: ``H`` and ``sigma^2`` are
    re-estimated from LTF + header (12 known symbols per carrier, phases from all carriers),
    which is what the payload uses and what the SNR estimate reports.
@@ -56,6 +61,12 @@ def _cir_projection(taps: int = CIR_TAPS) -> np.ndarray:
 
 
 PROJ = _cir_projection()
+NV_FLOOR = 1e-6           # noise variance at least this much of |H|^2: SNR estimates cap at 60 dB
+SHORT_TAPS = 8             # a flat or short channel (the timing back-off is 3 samples)
+PROJ_SHORT = _cir_projection(SHORT_TAPS)
+# noise alone adds (CIR_TAPS - SHORT_TAPS) * nv / 2 to |(PROJ - PROJ_SHORT) H_ls|^2 (std a
+# quarter of it): more than twice that means channel energy beyond SHORT_TAPS
+_EXTRA_LIMIT = 2.0 * (CIR_TAPS - SHORT_TAPS) / 2
 
 
 def fft_symbols(x: np.ndarray, body0: int, n: int) -> np.ndarray:
@@ -69,6 +80,7 @@ class ChannelEstimate:
     H: np.ndarray          # (52,) complex, used carriers
     noise_var: float       # per-carrier complex noise variance (same scale as H)
     n_obs: float           # effective known observations per carrier behind H
+    taps: int = CIR_TAPS   # impulse-response length H was constrained to
 
     @property
     def snr_db(self) -> float:
@@ -76,26 +88,60 @@ class ChannelEstimate:
         return 10 * np.log10(max(sig, 1e-30) / max(self.noise_var, 1e-30))
 
 
+def _projection(taps: int) -> np.ndarray:
+    return PROJ_SHORT if taps == SHORT_TAPS else PROJ
+
+
 def estimate_ltf(Y_ltf: np.ndarray) -> ChannelEstimate:
     y1, y2 = Y_ltf[0, USED], Y_ltf[1, USED]
-    H = PROJ @ ((y1 + y2) / 2 / LTF)
-    nv = float(np.mean(np.abs(y1 - y2) ** 2) / 2)
-    return ChannelEstimate(H, nv, 2 * nm.N_USED / CIR_TAPS)
+    h_ls = (y1 + y2) / 2 / LTF
+    d = y1 - y2
+    nv = float(np.vdot(d, d).real / len(d) / 2)
+    nv = max(nv, NV_FLOOR * float(np.vdot(h_ls, h_ls).real) / len(h_ls))   # a clean input
+    H = PROJ @ h_ls
+    Hs = PROJ_SHORT @ h_ls
+    extra = H - Hs
+    taps = CIR_TAPS
+    if np.vdot(extra, extra).real <= _EXTRA_LIMIT * nv:
+        H, taps = Hs, SHORT_TAPS
+    return ChannelEstimate(H, nv, 2 * nm.N_USED / taps, taps)
+
+
+def pilot_corr(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
+    """Each OFDM symbol's pilots correlated with what they should be (complex, one per
+    symbol). ``first_symbol`` is the index of ``Y[0]`` counted from the first header symbol
+    (it selects the pilot polarity)."""
+    pol = _polarity(first_symbol, len(Y))
+    ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
+    return np.sum(Y[:, PILOT] * np.conj(ref), axis=1)
 
 
 def pilot_phases(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
-    """Common phase of each OFDM symbol from its pilots. ``first_symbol`` is the index of
-    ``Y[0]`` counted from the first header symbol (it selects the pilot polarity)."""
-    pol = _polarity(first_symbol, len(Y))
-    ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
-    return np.angle(np.sum(Y[:, PILOT] * np.conj(ref), axis=1))
+    """Common phase of each OFDM symbol from its own pilots."""
+    return np.angle(pilot_corr(Y, H, first_symbol))
+
+
+def header_phases(Y_hdr: np.ndarray, H: np.ndarray, window: int = 9) -> np.ndarray:
+    """Common phase of each header symbol from the pilots of all of them: a line (slope from
+    consecutive symbols' pilot correlations, intercept from all) plus each symbol's deviation
+    from it averaged over ``window`` symbols, all in the complex domain (no unwrapping, robust
+    at -2 dB where one symbol's 4 pilots give a phase only to +-0.45 rad)."""
+    n = len(Y_hdr)
+    z = pilot_corr(Y_hdr, H, 0)
+    slope = float(np.angle(np.vdot(z[:-1], z[1:]))) if n > 1 else 0.0
+    k = np.arange(n)
+    zr = z * np.exp(-1j * slope * k)
+    line = slope * k + float(np.angle(np.sum(zr)))
+    w = min(window, n)
+    dev = np.convolve(zr * np.exp(-1j * (line - slope * k)), np.ones(w), mode="same")
+    return line + np.angle(dev)
 
 
 def header_soft(Y_hdr: np.ndarray, est: ChannelEstimate) -> tuple[np.ndarray, np.ndarray]:
-    """-> (480 soft BPSK values, phases) for the header symbols."""
-    ph = pilot_phases(Y_hdr, est.H, 0)
-    Yc = Y_hdr * np.exp(-1j * ph)[:, None]
-    soft = np.real(np.conj(est.H[DATA_IN_USED])[None, :] * Yc[:, DATA]) / est.noise_var
+    """-> (960 soft BPSK values, phases) for the header symbols."""
+    ph = header_phases(Y_hdr, est.H)
+    Yc = Y_hdr[:, DATA] * np.exp(-1j * ph)[:, None]
+    soft = np.real(np.conj(est.H[DATA_IN_USED])[None, :] * Yc) / est.noise_var
     return soft.reshape(-1), ph
 
 
@@ -108,63 +154,72 @@ def known_header_grid(hdr_symbols: np.ndarray) -> np.ndarray:
     return X
 
 
-def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray):
+def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray,
+           taps: int = CIR_TAPS):
     """Re-estimate H and the noise from LTF + the known header symbols.
 
     Each header symbol's common phase is measured on all 52 known carriers (13 times less
     phase noise than the 4 pilots, which would otherwise inflate the noise estimate), then
     H is refitted from the 12 known symbols per carrier and the noise taken from the residuals
-    with the degrees of freedom corrected. -> (ChannelEstimate, header phases).
+    with the degrees of freedom corrected. ``taps``: the impulse-response length the LTF
+    estimate chose. -> (ChannelEstimate, header phases).
     """
     X = known_header_grid(hdr_symbols)
-    H0 = estimate_ltf(Y_ltf).H
+    proj = _projection(taps)
+    H0 = proj @ ((Y_ltf[0, USED] + Y_ltf[1, USED]) / 2 / LTF)
     Yu = Y_hdr[:, USED]
     ph = np.angle(np.sum(Yu * np.conj(H0[None, :] * X), axis=1))
     Yc = Yu * np.exp(-1j * ph)[:, None]
     Yall = np.vstack([Y_ltf[:, USED], Yc])
     Xall = np.vstack([LTF[None, :], LTF[None, :], X])
-    H = PROJ @ (np.sum(Yall * np.conj(Xall), axis=0) / np.sum(np.abs(Xall) ** 2, axis=0))
-    resid = Yall - H[None, :] * Xall
+    H = proj @ (np.sum(Yall * np.conj(Xall), axis=0) / np.sum(np.abs(Xall) ** 2, axis=0))
+    resid = (Yall - H[None, :] * Xall).reshape(-1)
     n_obs = resid.size
-    n_par = CIR_TAPS + len(ph)           # complex parameters fitted to these observations
-    nv = float(np.mean(np.abs(resid) ** 2) * n_obs / (n_obs - n_par))
-    return ChannelEstimate(H, nv, Yall.shape[0] * nm.N_USED / CIR_TAPS), ph
+    n_par = taps + len(ph)               # complex parameters fitted to these observations
+    nv = float(np.vdot(resid, resid).real / (n_obs - n_par))
+    nv = max(nv, NV_FLOOR * float(np.vdot(H, H).real) / len(H))
+    return ChannelEstimate(H, nv, Yall.shape[0] * nm.N_USED / taps, taps), ph
 
 
-def smooth_phases(ph_hdr: np.ndarray, ph_pay: np.ndarray, window: int = 9) -> np.ndarray:
-    """Payload phases: a weighted line through the header phases (52 carriers each) and the
-    payload's pilot phases (4 each) captures the residual CFO; the pilots' deviation from it,
-    averaged over ``window`` symbols, follows slow phase noise. -> (n_payload,) phases."""
-    nh, npay = len(ph_hdr), len(ph_pay)
-    t = np.arange(nh + npay, dtype=float)
-    raw = np.unwrap(np.concatenate([ph_hdr, ph_pay]))
-    w = np.concatenate([np.full(nh, float(nm.N_USED)), np.full(npay, float(len(PILOT)))])
-    A = np.stack([t, np.ones_like(t)], axis=1) * np.sqrt(w)[:, None]
-    coef, *_ = np.linalg.lstsq(A, raw * np.sqrt(w), rcond=None)
-    line = coef[0] * t[nh:] + coef[1]
-    dev = np.angle(np.exp(1j * (raw[nh:] - line)))
+def smooth_phases(ph_hdr: np.ndarray, z_pay: np.ndarray, window: int = 9) -> np.ndarray:
+    """Payload phases: a line through the header phases (52 known carriers each; slope from
+    consecutive symbols, intercept from all, in the complex domain) captures the residual CFO;
+    the payload pilots' correlations ``z_pay`` (complex, one per symbol) derotated by that line
+    and averaged over ``window`` symbols follow what the line misses (its extrapolation error,
+    slow phase noise). No unwrapping: at -2 dB one symbol's 4 pilots give a phase only to
+    +-0.45 rad. -> (n_payload,) phases."""
+    nh, npay = len(ph_hdr), len(z_pay)
+    e = np.exp(1j * np.asarray(ph_hdr))
+    slope = float(np.angle(np.vdot(e[:-1], e[1:]))) if nh > 1 else 0.0
+    t = np.arange(nh)
+    icpt = float(np.angle(np.sum(e * np.exp(-1j * slope * t))))
+    line = slope * np.arange(nh, nh + npay) + icpt
     k = min(window, npay)
-    kern = np.ones(k)
-    sm = np.convolve(dev, kern, mode="same") / np.convolve(np.ones(npay), kern, mode="same")
-    return line + sm
+    dev = np.convolve(z_pay * np.exp(-1j * line), np.ones(k), mode="same")
+    return line + np.angle(dev)
 
 
-def pilot_presence(Y_pay: np.ndarray, H: np.ndarray, first_symbol: int,
-                   window: int = 4) -> float:
-    """Smallest windowed pilot correlation over the payload: per OFDM symbol
-    ``|sum Y_p conj(r_p)|^2 / (sum |Y_p|^2 sum |r_p|^2)`` (about s/(1+s) with the frame's signal
-    there, 1/4 on noise or on another burst), averaged over ``window`` symbols. A burst cut
-    short (a transmitter or channel restarted mid-frame) shows as a low value."""
-    if not len(Y_pay):
-        return 1.0
-    pol = _polarity(first_symbol, len(Y_pay))
+def pilot_presence(Y_pay: np.ndarray, H: np.ndarray, first_symbol: int, ph: np.ndarray,
+                   snr: float) -> tuple[float, int]:
+    """Is the frame's signal still there? Per payload symbol the pilots projected on what they
+    should be, ``T = Re(sum Y_p conj(H_p r_p) e^{-j phi}) / sum |H_p r_p|^2``: 1 with the
+    frame's signal, about 0 on noise or on another burst. Averaged over a window long enough
+    that noise moves it by less than 0.15 at the frame's (linear) ``snr`` (std
+    ``1 / sqrt(2 * 4 * snr * window)``), 2..16 symbols. -> (smallest windowed mean, window);
+    a frame cut short (a transmitter or channel restarted mid-frame) shows a value near 0
+    where its signal stopped, an intact one stays near 1 (below 0.4 is 4 standard deviations
+    away)."""
+    n = len(Y_pay)
+    if not n:
+        return 1.0, 0
+    pol = _polarity(first_symbol, n)
     ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
-    Yp = Y_pay[:, PILOT]
-    num = np.abs(np.sum(Yp * np.conj(ref), axis=1)) ** 2
-    den = np.sum(np.abs(Yp) ** 2, axis=1) * np.sum(np.abs(ref) ** 2, axis=1)
-    rho = num / np.maximum(den, 1e-30)
-    k = min(window, len(rho))
-    return float(np.min(np.convolve(rho, np.ones(k) / k, mode="valid")))
+    t = np.real(np.sum(Y_pay[:, PILOT] * np.conj(ref), axis=1) * np.exp(-1j * ph))
+    t /= max(float(np.sum(np.abs(H[PILOT_IN_USED]) ** 2)), 1e-30)
+    w = int(np.clip(np.ceil(1.0 / (2 * len(PILOT) * max(snr, 1e-3) * 0.15 ** 2)), 2, 16))
+    w = min(w, n)
+    cs = np.concatenate([[0.0], np.cumsum(t)])
+    return float(np.min(cs[w:] - cs[:-w]) / w), w
 
 
 def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
@@ -173,9 +228,10 @@ def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
 
     With the header's phases (``ph_hdr``) the pilot phases are smoothed
     (:func:`smooth_phases`); without, each symbol uses its own pilots."""
-    ph = pilot_phases(Y_pay, est.H, first_symbol)
-    if ph_hdr is not None and len(ph):
-        ph = smooth_phases(ph_hdr, ph)
+    if ph_hdr is not None and len(Y_pay):
+        ph = smooth_phases(ph_hdr, pilot_corr(Y_pay, est.H, first_symbol))
+    else:
+        ph = pilot_phases(Y_pay, est.H, first_symbol)
     Yc = Y_pay[:, DATA] * np.exp(-1j * ph)[:, None]
     Hd = est.H[DATA_IN_USED]
     g2 = np.abs(Hd) ** 2

@@ -22,7 +22,7 @@ from semcom.header import Header, HeaderError
 from semcom.viterbi import decode_header_bits, header_dict, header_symbols
 
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
-MIN_LTF_QUALITY = 0.25
+MIN_LTF_QUALITY = sync.MIN_LTF_QUALITY
 MAX_BUFFER = 1 << 22
 LEAD_IN = 128
 # A sample with a component beyond this is as unusable as NaN or Inf: the detector's float32
@@ -84,6 +84,8 @@ class StreamReceiver:
         self.search = -LEAD_IN  # absolute index where the detector resumes
         self.pending = None     # a frame whose header decoded, waiting for its payload
         self._warned_nonfinite = False
+        self._drain_limit = None  # during drain(): where the real input ended (+ slack)
+        self._drain_end = None
 
     # -- buffer ---------------------------------------------------------------------------
     def _rel(self, absolute: int) -> int:
@@ -140,6 +142,9 @@ class StreamReceiver:
     # -- one detection attempt -------------------------------------------------------------
     def _step(self):
         if self.pending is not None:
+            if self._drain_limit is not None and self.pending["frame_end"] > self._drain_limit:
+                self._truncate_pending()         # the input ended inside this frame
+                return "go", None
             if self.end < self.pending["frame_end"]:
                 return "wait", None
             self.log.count("detected")
@@ -156,22 +161,29 @@ class StreamReceiver:
             self.search = self.end - (win + lag + sync.MIN_RUN + 64)
             return "wait", None
         a = self.search + n
-        if self.end < a + HEADER_SPAN + 2 * nm.SYM_LEN:
+        if self.end < a + sync.PEAK_SPAN + HEADER_SPAN + 2 * nm.SYM_LEN:
             return "wait", None          # come back with the whole header in the buffer
-        peak, cfo = sync.coarse_cfo(P, M, n, span=64)
-        stf0 = self.search + peak
-        lo = stf0 - 48
+        if n + sync.PEAK_SPAN > len(M):  # the metric ends before the peak span: recompute
+            M, P = sync.autocorr_metric(self.buf[self._rel(a):])
+            n = 0
+        peak, cfo = sync.coarse_cfo(P, M, n, span=sync.PEAK_SPAN)
+        stf0 = a - n + peak
+        cfo = sync.stf_cfo(self.buf, self._rel(stf0), cfo)
+        lo = stf0 - 64
         x = sync.rotate(self.buf[self._rel(lo):self._rel(stf0 + HEADER_SPAN + 2 * nm.SYM_LEN)],
                         cfo)
-        body0, quality = sync.ltf_timing(x, 48 + sync.LTF_BODY0 + 8, search=56)
+        body0, quality = sync.ltf_timing(x, 64 + sync.LTF_BODY0, search=60)
         if quality < MIN_LTF_QUALITY:
             self.log.count("sync_fail")
             self.log.event("sync_fail", at=a, ltf_quality=round(quality, 3))
             self.search = a + nm.SYM_LEN
             return "go", None
+        # the STF's position is now known: lag 32 over it, then the two LTF copies
+        mid = sync.mid_cfo(x, body0 - sync.LTF_BODY0) if body0 >= sync.LTF_BODY0 else 0.0
+        x = sync.rotate(x, mid)
         body0 -= sync.TIMING_BACKOFF
         fine = sync.fine_cfo(x, body0)
-        cfo += fine
+        cfo += mid + fine
         x = sync.rotate(x, fine)
         Y = eq.fft_symbols(x, body0, 2 + nm.HEADER_SYMBOLS)
         est = eq.estimate_ltf(Y[:2])
@@ -185,7 +197,7 @@ class StreamReceiver:
             self.log.count("crc_fail")
             self.log.event("crc_fail", at=start_abs, reason=str(exc),
                            cfo_hz=round(cfo_hz, 1), snr_ltf_db=round(est.snr_db, 2))
-            self.search = a + nm.SYM_LEN
+            self.search = max(a + nm.SYM_LEN, start_abs - sync.LTF_BODY0 + nm.SYM_LEN)
             return "go", None
         n_pay = -(-header.payload_len // nm.N_DATA)
         frame_end = start_abs + (2 + nm.HEADER_SYMBOLS + n_pay) * nm.SYM_LEN
@@ -197,25 +209,29 @@ class StreamReceiver:
             self.search = frame_end
             return "go", None
         self.pending = {"lo": lo, "cfo": cfo, "body0": body0, "header": header,
-                        "quality": quality, "frame_end": frame_end, "hdr_bits": hdr_bits}
+                        "quality": quality, "frame_end": frame_end, "hdr_bits": hdr_bits,
+                        "taps": est.taps}
         return "go", None
 
-    def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_bits) -> Frame | None:
+    def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_bits,
+                taps) -> Frame | None:
         """Equalise a frame whose samples are all in the buffer."""
         # the whole frame, CFO-corrected once (same phase reference as the header pass)
         full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end)], cfo)
         n_pay = -(-header.payload_len // nm.N_DATA)
         Y = eq.fft_symbols(full, body0, 2 + nm.HEADER_SYMBOLS + n_pay)   # one FFT call
         Yl, Yh, Yp = Y[:2], Y[2:2 + nm.HEADER_SYMBOLS], Y[2 + nm.HEADER_SYMBOLS:]
-        est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits))   # = encode_header(header)
-        presence = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS)
+        est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits), taps)  # = encode_header()
+        X, err, ph = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
+        presence, window = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS, ph,
+                                             10 ** (est.snr_db / 10))
         if presence < MIN_PILOT_PRESENCE:
             self.log.count("truncated")
             self.log.event("truncated", at=lo + body0, reason="payload pilots missing",
-                           pilot_presence=round(presence, 3), **header.to_dict())
+                           pilot_presence=round(presence, 3), window=window,
+                           **header.to_dict())
             self.search = lo + body0 + nm.SYM_LEN
             return None
-        X, err, _ = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         pay = X.reshape(-1)[:header.payload_len]
         nv = err.reshape(-1)[:header.payload_len]
         snr = self.snr_correction(est.snr_db) if self.snr_correction else est.snr_db
@@ -234,15 +250,25 @@ class StreamReceiver:
     def drain(self, max_missing: int = 32) -> list[Frame]:
         """At the end of a finite input: complete a last frame that lacks at most
         ``max_missing`` samples (a file cut right after the burst, a resampler's lost tail)
-        with silence; a frame that is shorter is dropped and counted as truncated."""
+        with silence; a frame that is shorter is dropped and counted as truncated. A burst
+        that began too close to the end to be examined is examined (with silence after it)."""
         frames = self.push(np.zeros(0, np.complex64))
-        if self.pending is not None:
-            missing = self.pending["frame_end"] - self.end
-            if missing <= max_missing:
-                frames += self.push(np.zeros(max(missing, 0), np.complex64))
-            else:
-                self.log.count("truncated")
-                self.log.event("truncated", at=self.pending["frame_end"], missing=missing,
-                               **self.pending["header"].to_dict())
-                self.pending = None
+        self._drain_end = self.end
+        self._drain_limit = self.end + max_missing
+        try:
+            frames += self.push(np.zeros(sync.PEAK_SPAN + HEADER_SPAN + 3 * nm.SYM_LEN,
+                                         np.complex64))
+            if self.pending is not None:
+                self._truncate_pending()
+        finally:
+            self._drain_limit = None
         return frames
+
+    def _truncate_pending(self) -> None:
+        """Drop the pending frame: the input ended inside it (counted, logged)."""
+        self.log.count("truncated")
+        self.log.event("truncated", at=self.pending["frame_end"],
+                       missing=self.pending["frame_end"] - min(self._drain_end, self.end),
+                       **self.pending["header"].to_dict())
+        self.search = self.pending["frame_end"]
+        self.pending = None

@@ -8,8 +8,12 @@ Layout version 3 (``docs/header.md``): 192 information bits, MSB first,
 
 then CRC-32 (zlib polynomial) over the 24 header bytes -> 224 bits, a rate-1/2 K=7
 convolutional code (generators 133, 171 octal, 6 zero tail bits) -> 460 bits, 20 zero pad bits
--> 480 bits, XOR a fixed PN sequence, BPSK (bit 0 -> +1) on the 48 data carriers of 10 OFDM
-symbols. ``tx_snr`` is the SNR the encoder was told, in 0.25 dB steps from -10 dB.
+-> 480 bits, XOR a fixed PN sequence; this block is sent twice (:data:`REPEAT`, overall rate
+about 1/4): copy 1 on the 48 data carriers of header symbols 0-9, copy 2 on symbols 10-19 with
+each symbol's 48 values rotated by 24 carriers (a bit's two copies sit 10 symbols and half the
+band apart), BPSK (bit 0 -> +1): 960 symbols, :data:`FRAME_BITS`. The receiver adds the two
+copies' soft values before the Viterbi decoder (decodes at -2 dB, ``docs/header.md``).
+``tx_snr`` is the SNR the encoder was told, in 0.25 dB steps from -10 dB.
 ``session`` is the TX run's id, so a restarted TX's image ids never collide with the last
 run's. ``flags`` bit 0 (:data:`FLAG_SIDE`) marks a side frame (:mod:`semcom.sideinfo`): its payload
 is the image's coded side information, not JSCC symbols. ``flags`` bits 1-3 hold the
@@ -39,8 +43,12 @@ CRC_BITS = 32
 K = 7
 G = (0o133, 0o171)
 CODED_BITS = 2 * (INFO_BITS + CRC_BITS + K - 1)  # 460
-FRAME_BITS = 480
-PN = np.random.default_rng(0x4EAD).integers(0, 2, FRAME_BITS).astype(np.uint8)
+BLOCK_BITS = 480                                  # one copy: 10 OFDM symbols of 48 carriers
+REPEAT = 2                                        # copies of the block on the air
+FRAME_BITS = REPEAT * BLOCK_BITS                  # 960 header symbols (20 OFDM symbols)
+COPY_SHIFT = 24                                   # carrier rotation of copy 2 inside a symbol
+PN = np.random.default_rng(0x4EAD).integers(0, 2, BLOCK_BITS).astype(np.uint8)
+_N_DATA = 48
 
 
 class HeaderError(ValueError):
@@ -204,6 +212,7 @@ def _exp4() -> np.ndarray:
 
 
 _EXP4 = _exp4()
+_EXP4_M = _EXP4.reshape(64 * 4, 4).T.copy()     # (4 coded bits, ns * x): one matrix product
 
 
 def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
@@ -214,7 +223,7 @@ def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
         raise ValueError("radix-4 Viterbi needs an even number of trellis steps")
     pairs = steps // 2
     quads = np.asarray(soft[:4 * pairs], dtype=np.float64).reshape(pairs, 4)
-    bm_all = np.einsum("nxk,tk->tnx", _EXP4, quads)          # (pairs, 64, 4)
+    bm_all = (quads @ _EXP4_M).reshape(pairs, 64, 4)
     pm = np.full(64, -1e18)
     pm[0] = 0.0
     decisions = np.empty((pairs, 64), np.int64)
@@ -232,17 +241,34 @@ def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
     return np.array(bits[::-1], dtype=np.uint8)[:n_info]
 
 
+def repeat_block(block: np.ndarray) -> np.ndarray:
+    """One 480-value block (10 symbols x 48 carriers) -> the 960 values on the air: the block,
+    then the block with each symbol's values rotated by :data:`COPY_SHIFT` carriers."""
+    b = np.asarray(block).reshape(-1, _N_DATA)
+    return np.concatenate([b.reshape(-1), np.roll(b, COPY_SHIFT, axis=1).reshape(-1)])
+
+
+def combine_copies(soft: np.ndarray) -> np.ndarray:
+    """960 soft values on the air -> 480: the two copies, aligned and added."""
+    s = np.asarray(soft, dtype=np.float64)[:FRAME_BITS]
+    if s.size < FRAME_BITS:
+        raise HeaderError(f"header of {s.size} soft values, expected {FRAME_BITS}")
+    b2 = np.roll(s[BLOCK_BITS:].reshape(-1, _N_DATA), -COPY_SHIFT, axis=1).reshape(-1)
+    return s[:BLOCK_BITS] + b2
+
+
 def encode_header(h: Header) -> np.ndarray:
-    """Header -> 480 BPSK symbols (complex64, +-1)."""
+    """Header -> 960 BPSK symbols (complex64, +-1)."""
     coded = conv_encode(pack_bits(h))
-    frame = np.zeros(FRAME_BITS, np.uint8)
+    frame = np.zeros(BLOCK_BITS, np.uint8)
     frame[:CODED_BITS] = coded
     frame ^= PN
-    return (1.0 - 2.0 * frame).astype(np.complex64)
+    return (1.0 - 2.0 * repeat_block(frame)).astype(np.complex64)
 
 
 def decode_header(soft: np.ndarray) -> Header:
-    """480 real soft values (BPSK, + for bit 0, any positive scale) -> Header or HeaderError."""
-    soft = np.asarray(soft, dtype=np.float64)[:FRAME_BITS] * (1.0 - 2.0 * PN)
+    """960 real soft values (BPSK, + for bit 0, scaled by reliability) -> Header or
+    HeaderError."""
+    soft = combine_copies(soft) * (1.0 - 2.0 * PN)
     bits = viterbi_decode(soft[:CODED_BITS], INFO_BITS + CRC_BITS)
     return unpack_bits(bits)

@@ -5,10 +5,13 @@ once per image in its own frame, the *side frame* (header flag :data:`semcom.hea
 sent before the image's payload frames). Coding, as strong as the header's: the bits, zero-
 padded to an even trellis length, then CRC-32 (zlib polynomial), the header's rate-1/2 K=7
 convolutional code with 6 tail bits, zero padding to whole OFDM symbols (48 data carriers),
-XOR a PN sequence (seed ``0x51DE``), BPSK (bit 0 -> +1); the framer then applies the payload
-interleaver of :mod:`semcom.interleave` as to every payload (the receiver undoes it). The
-receiver decodes with soft-decision Viterbi (soft value: the real part over the per-symbol
-noise variance); a CRC mismatch loses the side information and the image (counted).
+XOR a PN sequence (seed ``0x51DE``); like the header this block is sent twice
+(:data:`REPEAT`, overall rate about 1/4, so side frames decode where headers do, -2 dB), BPSK
+(bit 0 -> +1); the framer then applies the payload interleaver of :mod:`semcom.interleave` as
+to every payload (the receiver undoes it, which also spreads a bit's two copies over the
+frame). The receiver adds the two copies' soft values (real part over the per-symbol noise
+variance) and decodes with soft-decision Viterbi; a CRC mismatch loses the side information
+and the image (counted).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from semcom.viterbi import conv_encode, viterbi_decode  # same bits as semcom.he
 
 CRC_BITS = 32
 PN_SEED = 0x51DE
+REPEAT = 2          # copies of the coded block
 
 
 class SideInfoError(ValueError):
@@ -37,6 +41,11 @@ def n_symbols(n_bits: int) -> int:
     """Channel symbols of the side frame's payload for ``n_bits`` of side information."""
     if n_bits <= 0:
         return 0
+    return REPEAT * _block(n_bits)
+
+
+def _block(n_bits: int) -> int:
+    """Symbols of one copy of the coded side information (whole OFDM symbols)."""
     coded = 2 * (_padded(n_bits) + CRC_BITS + K - 1)
     return -(-coded // N_DATA) * N_DATA
 
@@ -53,14 +62,14 @@ def _crc_bits(info: np.ndarray) -> np.ndarray:
 def encode(bits: np.ndarray) -> np.ndarray:
     """Side-information bits (uint8 0/1) -> complex64 BPSK symbols (``n_symbols``)."""
     bits = np.asarray(bits, dtype=np.uint8).ravel()
-    n = n_symbols(bits.size)
+    n = _block(bits.size)
     info = np.zeros(_padded(bits.size), np.uint8)
     info[:bits.size] = bits
     coded = conv_encode(np.concatenate([info, _crc_bits(info)]))
     frame = np.zeros(n, np.uint8)
     frame[:coded.size] = coded
     frame ^= _pn(n)
-    return (1.0 - 2.0 * frame).astype(np.complex64)
+    return np.tile(1.0 - 2.0 * frame, REPEAT).astype(np.complex64)
 
 
 def decode(symbols: np.ndarray, noise_var: np.ndarray | None, n_bits: int) -> np.ndarray:
@@ -76,7 +85,8 @@ def decode(symbols: np.ndarray, noise_var: np.ndarray | None, n_bits: int) -> np
         y = y / np.maximum(np.asarray(noise_var, np.float64).ravel(), 1e-12)
     if not np.all(np.isfinite(y)):
         raise SideInfoError("non-finite side-frame symbols")
-    y *= 1.0 - 2.0 * _pn(n)
+    nb = _block(n_bits)
+    y = y.reshape(REPEAT, nb).sum(axis=0) * (1.0 - 2.0 * _pn(nb))
     m = _padded(n_bits)
     coded_len = 2 * (m + CRC_BITS + K - 1)
     dec = viterbi_decode(y[:coded_len], m + CRC_BITS)

@@ -116,19 +116,19 @@ def header_dict(h) -> dict:
 def decode_header_bits(soft: np.ndarray):
     """:func:`semcom.header.decode_header` with this module's decoder -> (Header, the 224
     decoded bits); raises HeaderError like it."""
-    from semcom.header import CODED_BITS, CRC_BITS, FRAME_BITS, INFO_BITS, PN
+    from semcom.header import CODED_BITS, CRC_BITS, INFO_BITS, PN, combine_copies
 
-    soft = np.asarray(soft, dtype=np.float64)[:FRAME_BITS] * (1.0 - 2.0 * PN)
+    soft = combine_copies(soft) * (1.0 - 2.0 * PN)
     bits = viterbi_decode(soft[:CODED_BITS], INFO_BITS + CRC_BITS)
     return unpack_bits(bits), bits
 
 
 def header_symbols(bits: np.ndarray) -> np.ndarray:
     """:func:`semcom.header.encode_header` from a header's 224 bits (``pack_bits``), e.g.
-    those :func:`decode_header_bits` returned -> 480 BPSK symbols (complex64)."""
-    from semcom.header import CODED_BITS, FRAME_BITS, PN
+    those :func:`decode_header_bits` returned -> 960 BPSK symbols (complex64)."""
+    from semcom.header import BLOCK_BITS, CODED_BITS, PN, repeat_block
 
-    frame = np.zeros(FRAME_BITS, np.uint8)
+    frame = np.zeros(BLOCK_BITS, np.uint8)
     frame[:CODED_BITS] = conv_encode(bits)
     frame ^= PN
-    return (1.0 - 2.0 * frame).astype(np.complex64)
+    return (1.0 - 2.0 * repeat_block(frame)).astype(np.complex64)

@@ -203,7 +203,8 @@ def test_bad_input_is_dropped_and_counted(setup, run_flowgraph):
     y[h0:h0 + n_hdr] = (rng.standard_normal(n_hdr) * 0.3).astype(np.complex64)
     # truncated frame at the end, random IQ and NaN-free garbage between
     garbage = (rng.standard_normal(5000) + 1j * rng.standard_normal(5000)).astype(np.complex64)
-    y = np.concatenate([y, garbage, x[starts[3]:starts[3] + 1500]])  # header, half a payload
+    cut = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS + 3) * nm.SYM_LEN     # header, 3 payload symbols
+    y = np.concatenate([y, garbage, x[starts[3]:starts[3] + cut]])
     log = FrameLog()
     rx = StreamReceiver(1e6, model_id=None, log=log)
     frames = []
