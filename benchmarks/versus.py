@@ -181,7 +181,7 @@ def measure_thresholds(budget, imgs, seed, target=0.01) -> dict:
 
         def loss(snr, m=m, need=need, cache=cache):
             if snr not in cache:
-                link = DigitalLink(budget, seed=seed + int(snr * 4))
+                link = DigitalLink(budget, seed=seed * 1000 + int(round((snr + 30) * 4)))
                 lost = total = 0
                 for i in range(need):
                     r = link.send(imgs[i % len(imgs)], m, snr, snr, with_ssim=False)

@@ -28,6 +28,19 @@ PRACTICAL_LINKS = {  # name: (bits per channel use, SNR threshold dB)
 BASELINES = ("jpeg_capacity", "webp_capacity", *PRACTICAL_LINKS)
 
 
+def digital_links() -> dict[str, tuple[float, float]]:
+    """The digital scheme's practical link per MCS (``semcom eval --digital``): name
+    ``digital_<mcs>`` -> (file bits per channel use: QAM bits x code rate less each codeword's
+    CRC-16, SNR threshold dB: 1% codeword loss measured through the PHY,
+    :func:`semcom.mcs.thresholds`). The image arrives error-free at or above the threshold
+    and is lost below it."""
+    from semcom import mcs
+
+    th = mcs.thresholds()
+    return {f"digital_{m.name}": (m.bits_per_symbol * (m.k - mcs.CRC_BITS) / m.k, th[m.name])
+            for m in mcs.TABLE}
+
+
 @dataclass
 class Coded:
     image: np.ndarray      # what the receiver shows, uint8 (H, W, 3)
@@ -88,10 +101,17 @@ def run_baseline(name: str, image: np.ndarray, n_channel_uses: int, snr_db: floa
         return fit("JPEG", capacity_bits(n_channel_uses, snr_db))
     if name == "webp_capacity":
         return fit("WEBP", capacity_bits(n_channel_uses, snr_db))
+    if name.startswith("digital_") and name in digital_links():
+        bits_per_use, threshold = digital_links()[name]
+        coded = fit("WEBP", bits_per_use * n_channel_uses)
+        if snr_db < threshold:
+            return Coded(grey_like(image), coded.bits, coded.quality, False)
+        return coded
     if name in PRACTICAL_LINKS:
         bits_per_use, threshold = PRACTICAL_LINKS[name]
         coded = fit("WEBP", bits_per_use * n_channel_uses)
         if snr_db <= threshold:
             return Coded(grey_like(image), coded.bits, coded.quality, False)
         return coded
-    raise KeyError(f"unknown baseline {name!r}; known: {', '.join(BASELINES)}")
+    raise KeyError(f"unknown baseline {name!r}; known: "
+                   f"{', '.join((*BASELINES, *digital_links()))}")

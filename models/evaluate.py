@@ -129,6 +129,9 @@ def run(args) -> int:
         else [model.C]
     images = load_folder(args.images) if args.images else load_split("heldout", None)
     baselines = [] if args.no_baselines else list(BASELINES)
+    if getattr(args, "digital", False):
+        from models.baselines import digital_links
+        baselines += list(digital_links())
     t0 = time.monotonic()
     results = evaluate(codec, images, snrs, keeps, args.channel, baselines,
                        args.seed, progress=not args.quiet)
@@ -161,6 +164,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--digital", action="store_true",
+                   help="add the digital link's practical baseline per MCS (WebP + LDPC + "
+                        "QAM, thresholds measured through the PHY: semcom/fec/thresholds.json)")
     p.add_argument("--quiet", action="store_true")
 
 

@@ -158,3 +158,33 @@ def test_codeword_round_trip_through_the_phy_without_noise_is_bit_exact(photo):
         assert np.array_equal(hard, coded[cws.start:cws.stop].ravel())   # every coded bit
     (res,) = _decode(got)
     assert not res.lost and res.file_bytes == len(data)
+
+
+def test_eval_digital_baseline_per_mcs_uses_the_measured_thresholds(photo):
+    from models.baselines import digital_links, run_baseline
+
+    links = digital_links()
+    assert set(links) == {f"digital_{m.name}" for m in mcs.TABLE}
+    th = mcs.thresholds()
+    n = photo.shape[0] * photo.shape[1] // 2
+    for m in (mcs.by_name("qpsk-1/2"), mcs.by_name("16qam-3/4")):
+        name = f"digital_{m.name}"
+        assert links[name][1] == th[m.name]
+        below = run_baseline(name, photo, n, th[m.name] - 0.25)
+        at = run_baseline(name, photo, n, th[m.name])
+        assert not below.delivered and (below.image == 128).all()
+        assert at.delivered and 0 < at.bits <= n * m.bits_per_symbol
+
+
+def test_thresholds_file_names_its_command_and_every_mcs():
+    import json
+
+    if not mcs.THRESHOLDS.is_file():
+        pytest.skip("thresholds not measured yet (python -m benchmarks.versus --thresholds)")
+    doc = json.loads(mcs.THRESHOLDS.read_text())
+    assert doc["command"].startswith("python -m benchmarks.versus --thresholds")
+    assert set(doc["threshold_db"]) == set(mcs.NAMES)
+    th = [doc["threshold_db"][m.name] for m in mcs.TABLE]
+    # more bits per symbol never decodes at a lower SNR (same code family, same PHY)
+    by_rate = sorted(zip([m.bits_per_symbol for m in mcs.TABLE], th))
+    assert all(a[1] <= b[1] + 0.5 for a, b in zip(by_rate, by_rate[1:]))
