@@ -186,5 +186,5 @@ def test_thresholds_file_names_its_command_and_every_mcs():
     assert set(doc["threshold_db"]) == set(mcs.NAMES)
     th = [doc["threshold_db"][m.name] for m in mcs.TABLE]
     # more bits per symbol never decodes at a lower SNR (same code family, same PHY)
-    by_rate = sorted(zip([m.bits_per_symbol for m in mcs.TABLE], th))
-    assert all(a[1] <= b[1] + 0.5 for a, b in zip(by_rate, by_rate[1:]))
+    by_rate = sorted(zip([m.bits_per_symbol for m in mcs.TABLE], th, strict=True))
+    assert all(a[1] <= b[1] + 0.5 for a, b in zip(by_rate, by_rate[1:], strict=False))
