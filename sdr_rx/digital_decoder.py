@@ -214,3 +214,28 @@ def decode_assembly(a: DigitalAssembly, stop_early: bool = False) -> DigitalResu
         return result(np.asarray(img), "", length)
     except Exception:      # noqa: BLE001  (a corrupt file from the air must not kill the RX)
         return result(None, "codec", length)
+
+
+def lost_result(a: DigitalAssembly, cause: str) -> DigitalResult:
+    """A result for an image that could not be decoded at all."""
+    return DigitalResult(None, True, cause, a.mcs.name, a.n_codewords, a.n_codewords,
+                         a.n_codewords - sum(len(mcs.frame_codewords(
+                             a.n_codewords, a.frame_count, i)) for i in a.frames),
+                         0, a.snr_db, 0.0)
+
+
+def record(a: DigitalAssembly, res: DigitalResult) -> dict:
+    """The receiver's per-image record of a digital image (the JSCC record's keys, plus
+    ``scheme``, ``mcs`` and the codeword counts)."""
+    rec = {"session": a.session, "image_id": a.image_id, "scheme": "digital",
+           "mcs": a.mcs.name, "keep": a.mcs.index + 1,
+           "symbols": sum(int(s.size) for s, _ in a.frames.values()),
+           "frames_received": len(a.frames), "frame_count": a.expected_frames,
+           "partial": not a.complete, "est_snr_db": round(a.snr_db, 3)
+           if np.isfinite(a.snr_db) else round(a.tx_snr_db, 3),
+           "tx_snr_db": a.tx_snr_db, "decode_ms": round(res.decode_ms, 2),
+           "codewords": res.codewords, "codewords_lost": res.codewords_lost,
+           "height": a.img_h, "width": a.img_w, "t_decoded": time.time()}
+    if res.lost:
+        rec.update(lost=True, cause=res.cause)
+    return rec

@@ -37,7 +37,7 @@ from gnuradio import gr
 from sdr_rx.framelog import FrameLog
 from sdr_rx.reassembly import Reassembler
 from semcom import sideinfo
-from semcom.header import Header, HeaderError
+from semcom.header import SCHEME_DIGITAL, Header, HeaderError
 
 MAX_SIDE = 4096     # largest image side a header may claim (memory bound for the decoder)
 MAX_PIXELS = 1 << 22  # and largest image (4 Mpx: a decode stays well under 1 GB)
@@ -74,6 +74,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             self.out_dir.mkdir(parents=True, exist_ok=True)
         self.log = log or FrameLog()
         self.reasm = Reassembler(timeout_s, self.log, needs_side=self.codec.side_bits > 0)
+        self.digital = None      # frames of scheme 1 (sdr_rx.digital_decoder), made on demand
+        self.timeout_s = timeout_s
         self.references = self._references(reference, max_side)
         self.first_id = int(first_id)
         self.lock = threading.Lock()
@@ -97,6 +99,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         if log is not None:
             self.log = log
             self.reasm.log = log
+            if self.digital is not None:
+                self.digital.log = log
         if reference:
             self.references = self._references(reference, max_side)
 
@@ -143,6 +147,22 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
     def add_frame(self, frame) -> None:
         """Add one decoded frame (a PDU's content or a StreamReceiver Frame)."""
         h = frame.header
+        if h.scheme == SCHEME_DIGITAL:      # the digital scheme (issue 16): its own decoder
+            from sdr_rx.digital_decoder import DigitalReassembler, check_header
+            try:
+                check_header(h)
+            except ValueError as exc:           # semcom.mcs.MCSError: wrong MCS, size...
+                self.log.count("frames_rejected")
+                self.log.event("frame_rejected", image_id=h.image_id, reason=str(exc))
+                return
+            with self.lock:
+                if self.digital is None:
+                    self.digital = DigitalReassembler(self.timeout_s, self.log)
+                self._track(h)
+                released = self.digital.add(frame)
+            for asm in released:
+                self._decode(asm)
+            return
         try:
             self.check_header(h)
         except HeaderError as exc:             # before anything is allocated for it
@@ -189,7 +209,28 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             self.logger.warn(f"image {asm.image_id}: not decoded ({type(exc).__name__}: {exc})")
             self._lost(asm, "decode_error", f"{type(exc).__name__}: {exc}")
 
+    def _decode_digital(self, asm):
+        from sdr_rx.digital_decoder import decode_assembly, lost_result, record
+
+        try:
+            res = decode_assembly(asm)
+        except PROGRAMMING_ERRORS:
+            raise
+        except Exception as exc:  # noqa: BLE001  (gr-fec or the codec on untrusted input)
+            self.logger.warn(f"image {asm.image_id}: not decoded ({type(exc).__name__}: {exc})")
+            res = lost_result(asm, "decode_error")
+        rec = record(asm, res)
+        if res.lost:
+            self.log.count("images_lost")
+            self.log.count(f"images_lost_{res.cause}")
+            self._publish(rec, None)
+            return
+        self.log.count("images_partial" if rec["partial"] else "images_complete")
+        self._deliver(rec, res.image)
+
     def _decode_image(self, asm):
+        if hasattr(asm, "mcs"):             # a digital image (sdr_rx.digital_decoder)
+            return self._decode_digital(asm)
         t0 = time.perf_counter()
         try:
             side = asm.side_info(self.codec.side_bits)
@@ -209,14 +250,18 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                "partial": partial, "est_snr_db": round(float(snr), 3),
                "tx_snr_db": asm.tx_snr_db, "decode_ms": round(dt, 2), "t_decoded": time.time(),
                "height": asm.img_h, "width": asm.img_w}
-        ref = self._reference(asm.image_id, img.shape)
+        self._deliver(rec, img)
+
+    def _deliver(self, rec: dict, img) -> None:
+        """A decoded image: metrics against its reference, the PNG, then published."""
+        ref = self._reference(rec["image_id"], img.shape)
         if ref is not None:
             from models.metrics import psnr, ssim
             rec["psnr_db"] = round(psnr(ref, img), 3)
             rec["ssim"] = round(ssim(ref, img), 4)
         if self.out_dir:
             from PIL import Image
-            path = self.out_dir / f"image_s{asm.session:03d}_{asm.image_id:05d}.png"
+            path = self.out_dir / f"image_s{rec['session']:03d}_{rec['image_id']:05d}.png"
             tmp = path.with_suffix(".tmp.png")
             Image.fromarray(img).save(tmp, compress_level=1)   # 8 ms, not 21 (level 6)
             tmp.replace(path)
@@ -239,7 +284,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
     def _expiry_loop(self):
         while not self._stop.wait(0.25):
             with self.lock:
-                old = self.reasm.expire()
+                old = self.reasm.expire() + (self.digital.expire() if self.digital else [])
             for asm in old:
                 self._decode(asm)
 
@@ -250,7 +295,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
     def flush(self):
         with self.lock:
-            rest = self.reasm.flush()
+            rest = self.reasm.flush() + (self.digital.flush() if self.digital else [])
         for asm in rest:
             self._decode(asm)
         self._report_missing()

@@ -188,3 +188,35 @@ def test_thresholds_file_names_its_command_and_every_mcs():
     # more bits per symbol never decodes at a lower SNR (same code family, same PHY)
     by_rate = sorted(zip([m.bits_per_symbol for m in mcs.TABLE], th, strict=True))
     assert all(a[1] <= b[1] + 0.5 for a, b in zip(by_rate, by_rate[1:], strict=False))
+
+
+def test_rx_decoder_block_dispatches_digital_frames(photo, tmp_path):
+    """The receiver's decoder block takes scheme-1 frames to the digital decoder: the image is
+    written and recorded with its MCS; a lost frame loses the image, counted; a header with
+    a wrong MCS is refused before anything is allocated."""
+    from PIL import Image
+
+    from sdr_rx.framelog import FrameLog
+    from sdr_rx.jscc_decoder import jscc_decoder
+
+    Image.fromarray(photo).save(tmp_path / "ref.png")
+    enc = de.DigitalEncoder(_budget(), session=9)
+    good = _frames_as_received(enc.encode(photo, 0, "qpsk-3/4"))
+    lossy = _frames_as_received(enc.encode(photo, 1, "16qam-1/2"))
+    log = FrameLog()
+    dec = jscc_decoder("default", str(tmp_path / "out"), reference=str(tmp_path / "ref.png"),
+                       log=log)
+    wrong = SimpleNamespace(**vars(good[0]))
+    wrong.header = Header(**{**vars(good[0].header), "payload_len": 96})
+    dec.add_frame(wrong)
+    for f in good + lossy[:1] + lossy[2:]:
+        dec.add_frame(f)
+    dec.flush()
+    recs = {r["image_id"]: r for r in dec.results}
+    assert recs[0]["scheme"] == "digital" and recs[0]["mcs"] == "qpsk-3/4"
+    assert not recs[0].get("lost") and recs[0]["psnr_db"] > 25
+    assert (tmp_path / "out" / "image_s009_00000.png").is_file()
+    assert recs[1]["lost"] and recs[1]["cause"] == "frames_lost"
+    assert recs[1]["codewords_lost"] > 0
+    c = log.summary()
+    assert c["frames_rejected"] == 1 and c["images_lost_frames_lost"] == 1
