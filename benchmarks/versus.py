@@ -193,6 +193,9 @@ def measure_thresholds(budget, imgs, seed, target=0.01) -> dict:
             return cache[snr]
 
         snr = mcs.NOMINAL_DB[m.name] - 5.0
+        if loss(snr) <= target:                 # start was already good: walk down
+            while snr > -10 and loss(snr - 1.0) <= target:
+                snr -= 1.0
         while loss(snr) > target and snr < 40:
             snr += 1.0
         lo = snr - 1.0

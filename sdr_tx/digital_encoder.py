@@ -15,7 +15,6 @@ receiver scales it back to ``img_h x img_w``).
 from __future__ import annotations
 
 import io
-import secrets
 import zlib
 from dataclasses import dataclass
 
@@ -24,7 +23,6 @@ from PIL import Image
 
 from semcom import interleave, ldpc, mcs, sideinfo
 from semcom import numerology as nm
-from semcom.header import SCHEME_DIGITAL, Header, encode_header
 
 OVERHEAD_SYMBOLS = nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS     # OFDM symbols per burst
 CRC_BITS = mcs.CRC_BITS
@@ -138,6 +136,39 @@ def modulate_frame(coded: np.ndarray, m: mcs.MCS) -> np.ndarray:
 
 
 @dataclass
+class DigitalPayload:
+    """One image's digital payload: per frame (index = frame_idx), its QAM symbols before the
+    payload interleaver (:meth:`sdr_tx.framer.Framer.digital_frames` frames them)."""
+    mcs: mcs.MCS
+    n_codewords: int
+    payloads: list
+    file_bytes: int
+    quality: int
+    scale: int
+    budget: Budget
+    codec: int = mcs.CODEC_WEBP
+
+
+def encode_payload(image: np.ndarray, m: mcs.MCS | str, budget) -> DigitalPayload:
+    """Image -> :class:`DigitalPayload` within ``budget`` (a :class:`Budget` or a callable
+    ``(height, width) -> Budget``)."""
+    m = mcs.by_name(m) if isinstance(m, str) else m
+    h, w = image.shape[:2]
+    budget = budget(h, w) if callable(budget) else budget
+    n_cw = plan(budget, m)
+    if n_cw == 0:
+        raise ValueError(f"the air-time budget holds no codeword of {m.name}")
+    data, quality, scale = fit_image(image, data_bytes(n_cw, m))
+    coded = ldpc.code(m.rate).encode(pack(data, n_cw, m).ravel()).reshape(n_cw, mcs.N_CODE)
+    payloads = []
+    for idx in range(budget.bursts):
+        cws = mcs.frame_codewords(n_cw, budget.bursts, idx)
+        payloads.append(modulate_frame(coded[cws.start:cws.stop].ravel(), m) if len(cws)
+                        else np.zeros(0, np.complex64))
+    return DigitalPayload(m, n_cw, payloads, len(data), quality, scale, budget)
+
+
+@dataclass
 class Encoded:
     frames: list                  # [(Header, complex64 vector)] as the framer makes them
     mcs: mcs.MCS
@@ -153,43 +184,22 @@ class Encoded:
 
 
 class DigitalEncoder:
-    """Images -> digital frames. ``budget``: a :class:`Budget`, or a callable
+    """Images -> digital frames (payload and framing in one call, for links and tests that
+    do not run the TX blocks). ``budget``: a :class:`Budget`, or a callable
     ``(height, width) -> Budget`` (e.g. the default JSCC model's :func:`jscc_budget`)."""
 
     def __init__(self, budget, session: int = 0):
+        from sdr_tx.framer import Framer
+
         self.budget = budget
-        self.seq = 0
-        if not 0 <= session <= 255:
-            raise ValueError(f"session must be in 0..255, got {session}")
-        self.session = session or 1 + secrets.randbelow(255)
+        self.framer = Framer("00000000", 1, session=session)
+
+    @property
+    def session(self) -> int:
+        return self.framer.session
 
     def encode(self, image: np.ndarray, image_id: int, m: mcs.MCS | str,
                tx_snr_db: float = 10.0) -> Encoded:
-        m = mcs.by_name(m) if isinstance(m, str) else m
-        h, w = image.shape[:2]
-        budget = self.budget(h, w) if callable(self.budget) else self.budget
-        n_cw = plan(budget, m)
-        if n_cw == 0:
-            raise ValueError(f"the air-time budget holds no codeword of {m.name}")
-        data, quality, scale = fit_image(image, data_bytes(n_cw, m))
-        info = pack(data, n_cw, m)
-        coded = ldpc.code(m.rate).encode(info.ravel()).reshape(n_cw, mcs.N_CODE)
-        count = budget.bursts
-        frames = []
-        for idx in range(count):
-            cws = mcs.frame_codewords(n_cw, count, idx)
-            if not len(cws):
-                continue
-            payload = interleave.interleave(modulate_frame(coded[cws.start:cws.stop].ravel(), m))
-            hdr = Header(model_id=mcs.DIGITAL_ID, image_id=image_id & 0xFFFF,
-                         seq=self.seq & 0xFFFF, frame_idx=idx, frame_count=count,
-                         keep=m.index + 1, channels=len(mcs.TABLE), lat_h=n_cw,
-                         lat_w=mcs.CODEC_WEBP, img_h=h, img_w=w, payload_len=payload.size,
-                         tx_snr=Header.quantise_snr(tx_snr_db),
-                         flags=Header.scheme_flags(SCHEME_DIGITAL), session=self.session)
-            self.seq += 1
-            pad = (-payload.size) % nm.N_DATA
-            frames.append((hdr, np.concatenate([encode_header(hdr), payload,
-                                                np.zeros(pad, np.complex64)]).astype(
-                np.complex64)))
-        return Encoded(frames, m, n_cw, len(data), quality, scale, budget)
+        p = encode_payload(image, m, self.budget)
+        frames = self.framer.digital_frames(p, image_id, image.shape[:2], tx_snr_db)
+        return Encoded(frames, p.mcs, p.n_codewords, p.file_bytes, p.quality, p.scale, p.budget)

@@ -15,7 +15,7 @@ import secrets
 import numpy as np
 
 from semcom import interleave, sideinfo
-from semcom.header import FLAG_SIDE, Header, encode_header, model_id_from_hash
+from semcom.header import FLAG_SIDE, SCHEME_DIGITAL, Header, encode_header, model_id_from_hash
 from semcom.numerology import DEFAULT_FRAME_SYMBOLS, N_DATA
 
 
@@ -58,4 +58,29 @@ class Framer:
             vec = np.concatenate([encode_header(h), payload,
                                   np.zeros(pad, np.complex64)]).astype(np.complex64)
             out.append((h, vec))
+        return out
+
+    def digital_frames(self, payload, image_id: int, img_size: tuple[int, int],
+                       tx_snr_db: float) -> list[tuple[Header, np.ndarray]]:
+        """Frames of a digital image (:class:`sdr_tx.digital_encoder.DigitalPayload`): the
+        header fields as ``docs/header.md`` (digital frames) defines them, the scheme in
+        ``flags``, each frame's QAM symbols through the payload interleaver."""
+        from semcom import mcs
+
+        m = payload.mcs
+        out = []
+        for idx, part in enumerate(payload.payloads):
+            if not len(part):
+                continue                  # fewer codewords than bursts: nothing to send
+            part = interleave.interleave(np.asarray(part, np.complex64))
+            h = Header(model_id=mcs.DIGITAL_ID, image_id=image_id & 0xFFFF,
+                       seq=self.seq & 0xFFFF, frame_idx=idx, frame_count=len(payload.payloads),
+                       keep=m.index + 1, channels=len(mcs.TABLE), lat_h=payload.n_codewords,
+                       lat_w=payload.codec, img_h=img_size[0], img_w=img_size[1],
+                       payload_len=part.size, tx_snr=Header.quantise_snr(tx_snr_db),
+                       flags=Header.scheme_flags(SCHEME_DIGITAL), session=self.session)
+            self.seq += 1
+            pad = (-part.size) % N_DATA
+            out.append((h, np.concatenate([encode_header(h), part,
+                                           np.zeros(pad, np.complex64)]).astype(np.complex64)))
         return out
