@@ -218,3 +218,27 @@ def test_rx_decoder_block_dispatches_digital_frames(photo, tmp_path):
     assert recs[1]["codewords_lost"] > 0
     c = log.summary()
     assert c["frames_rejected"] == 1 and c["images_lost_frames_lost"] == 1
+
+
+def test_mcs_controller_picks_from_reports_with_fallback_and_hysteresis():
+    from sdr_tx.mcs_controller import McsController
+    from sdr_tx.rate_controller import Report
+
+    th = {m.name: 3.0 * m.index for m in mcs.TABLE}         # 0, 3, ..., 21 dB
+    ctl = McsController(th, margin_db=1.0, alpha=1.0, hysteresis_db=1.0, timeout_s=5.0)
+    d = ctl.decide(0.0)
+    assert d.mcs == "bpsk-1/2" and d.snr_used_db is None and "no report yet" in d.reason
+    assert ctl.on_report(Report(0, 14.5), 0.1)
+    d = ctl.decide(0.2)                  # 12 + 1 <= 14.5 < 15 + 1: index 4
+    assert d.mcs == "16qam-3/4" and d.snr_used_db == 14.5
+    assert not ctl.on_report(Report(1, float("nan")), 0.3)      # rejected, nothing changes
+    assert not ctl.on_report(Report(0, 30.0), 0.3)              # old sequence: ignored
+    ctl.on_report(Report(2, 15.2), 0.4)  # +0.7 dB: within the hysteresis, held
+    assert ctl.decide(0.5).mcs == "16qam-3/4"
+    ctl.on_report(Report(3, 12.5), 0.6)  # the current MCS no longer clears 12 + 1
+    d = ctl.decide(0.7)
+    assert d.mcs == "16qam-1/2" and d.reason.startswith("changed")
+    d = ctl.decide(10.0)                 # no report for 9.4 s: the most robust MCS
+    assert d.mcs == "bpsk-1/2" and "no report for" in d.reason
+    with pytest.raises(ValueError, match="no threshold for MCS"):
+        McsController({"bpsk-1/2": 0.0})
