@@ -24,6 +24,8 @@ from semcom.viterbi import decode_header_bits, header_dict, header_symbols
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = sync.MIN_LTF_QUALITY
 MAX_BUFFER = 1 << 22
+MAX_SCAN = 1 << 15      # the detector scans at most this many samples per step
+LTF_SEARCH = 64         # the LTF is searched this far either side of where the STF puts it
 LEAD_IN = 128
 # A sample with a component beyond this is as unusable as NaN or Inf: the detector's float32
 # products of two such samples would overflow to Inf and poison its running sums (full scale
@@ -152,43 +154,55 @@ class StreamReceiver:
             self.pending = None
             return "go", frame
         lag, win = nm.STF_PERIOD, sync.WINDOW
-        seg = self.buf[self._rel(self.search):]
-        if len(seg) < win + lag + sync.MIN_RUN + 64:
+        overlap = win + lag + sync.MIN_RUN + 64
+        seg = self.buf[self._rel(self.search):self._rel(self.search) + MAX_SCAN]
+        if len(seg) < overlap:
             return "wait", None
-        M, P = sync.autocorr_metric(seg)
-        n = sync.find_burst(M, 0, self.threshold)
-        if n is None:
-            self.search = self.end - (win + lag + sync.MIN_RUN + 64)
-            return "wait", None
-        a = self.search + n
-        if self.end < a + sync.PEAK_SPAN + HEADER_SPAN + 2 * nm.SYM_LEN:
+        Ms = sync.strided_metric(seg)
+        k = sync.find_burst(Ms, 0, self.threshold, sync.MIN_RUN_STRIDED)
+        if k is None:
+            self.search += sync.STRIDE * max(len(Ms) - sync.MIN_RUN_STRIDED, 1)
+            return ("go" if len(seg) == MAX_SCAN else "wait"), None
+        a = self.search + sync.STRIDE * k
+        if self.end < a + 2 * sync.PEAK_SPAN + HEADER_SPAN + 2 * nm.SYM_LEN:
             return "wait", None          # come back with the whole header in the buffer
-        if n + sync.PEAK_SPAN > len(M):  # the metric ends before the peak span: recompute
-            M, P = sync.autocorr_metric(self.buf[self._rel(a):])
-            n = 0
-        peak, cfo = sync.coarse_cfo(P, M, n, span=sync.PEAK_SPAN)
-        stf0 = a - n + peak
+        # the full-rate metric around the trigger: its peak is the STF start
+        m0 = max(a - 2 * sync.STRIDE, self.base)
+        span = a - m0 + sync.PEAK_SPAN
+        for _ in range(2):
+            M, P = sync.autocorr_metric(self.buf[self._rel(m0):self._rel(m0) + span + win + lag])
+            peak, cfo = sync.coarse_cfo(P, M, 0, span=span)
+            if peak < span - 2 * sync.STRIDE:
+                break
+            # still rising at the span's end: the trigger was noise just before a preamble
+            m0, span = m0 + peak - 2 * sync.STRIDE, sync.PEAK_SPAN
+        stf0 = m0 + peak
         cfo = sync.stf_cfo(self.buf, self._rel(stf0), cfo)
-        lo = stf0 - 64
-        x = sync.rotate(self.buf[self._rel(lo):self._rel(stf0 + HEADER_SPAN + 2 * nm.SYM_LEN)],
-                        cfo)
-        body0, quality = sync.ltf_timing(x, 64 + sync.LTF_BODY0, search=60)
+        lo = stf0 - 64                   # phase reference of every rotation of this frame
+        # timing: the LTF correlation, on the LTF's neighbourhood only
+        t_lo = stf0 + sync.LTF_BODY0 - LTF_SEARCH
+        xl = sync.rotate(self.buf[self._rel(t_lo):self._rel(t_lo) + 2 * LTF_SEARCH + nm.FFT_LEN
+                                  + nm.SYM_LEN], cfo, t_lo - lo)
+        ltf1, quality = sync.ltf_timing(xl, LTF_SEARCH, search=LTF_SEARCH)
+        ltf1 += t_lo
         if quality < MIN_LTF_QUALITY:
             self.log.count("sync_fail")
             self.log.event("sync_fail", at=a, ltf_quality=round(quality, 3))
             self.search = a + nm.SYM_LEN
             return "go", None
-        # the STF's position is now known: lag 32 over it, then the two LTF copies
-        mid = sync.mid_cfo(x, body0 - sync.LTF_BODY0) if body0 >= sync.LTF_BODY0 else 0.0
-        x = sync.rotate(x, mid)
-        body0 -= sync.TIMING_BACKOFF
-        fine = sync.fine_cfo(x, body0)
-        cfo += mid + fine
-        x = sync.rotate(x, fine)
-        Y = eq.fft_symbols(x, body0, 2 + nm.HEADER_SYMBOLS)
+        # the STF's position is now known: lag 64 over all of it, then the two LTF copies
+        if ltf1 - sync.LTF_BODY0 >= self.base:
+            cfo = sync.stf_cfo(self.buf, self._rel(ltf1 - sync.LTF_BODY0), cfo,
+                               lags=(sync.MID_LAG,), span=sync.STF_LEN)
+        start_abs = ltf1 - sync.TIMING_BACKOFF
+        cfo = sync.stf_cfo(self.buf, self._rel(start_abs), cfo, lags=(nm.SYM_LEN,),
+                           span=nm.FFT_LEN + nm.SYM_LEN)
+        body0 = start_abs - lo
+        hdr_end = start_abs + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN
+        x = sync.rotate(self.buf[self._rel(start_abs):self._rel(hdr_end)], cfo, body0)
+        Y = eq.fft_symbols(x, 0, 2 + nm.HEADER_SYMBOLS)
         est = eq.estimate_ltf(Y[:2])
         soft, ph = eq.header_soft(Y[2:], est)
-        start_abs = lo + body0
         cfo_hz = cfo * self.samp_rate
         try:
             header, hdr_bits = decode_header_bits(soft)
@@ -210,17 +224,18 @@ class StreamReceiver:
             return "go", None
         self.pending = {"lo": lo, "cfo": cfo, "body0": body0, "header": header,
                         "quality": quality, "frame_end": frame_end, "hdr_bits": hdr_bits,
-                        "taps": est.taps}
+                        "taps": est.taps, "Y_hdr": Y}
         return "go", None
 
     def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_bits,
-                taps) -> Frame | None:
+                taps, Y_hdr) -> Frame | None:
         """Equalise a frame whose samples are all in the buffer."""
-        # the whole frame, CFO-corrected once (same phase reference as the header pass)
-        full = sync.rotate(self.buf[self._rel(lo):self._rel(frame_end)], cfo)
+        # the payload, CFO-corrected with the header pass's phase reference (sample lo)
+        p0 = lo + body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN
+        xp = sync.rotate(self.buf[self._rel(p0):self._rel(frame_end)], cfo, p0 - lo)
         n_pay = -(-header.payload_len // nm.N_DATA)
-        Y = eq.fft_symbols(full, body0, 2 + nm.HEADER_SYMBOLS + n_pay)   # one FFT call
-        Yl, Yh, Yp = Y[:2], Y[2:2 + nm.HEADER_SYMBOLS], Y[2 + nm.HEADER_SYMBOLS:]
+        Yp = eq.fft_symbols(xp, 0, n_pay)
+        Yl, Yh = Y_hdr[:2], Y_hdr[2:]
         est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits), taps)  # = encode_header()
         X, err, ph = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         presence, window = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS, ph,
@@ -256,7 +271,7 @@ class StreamReceiver:
         self._drain_end = self.end
         self._drain_limit = self.end + max_missing
         try:
-            frames += self.push(np.zeros(sync.PEAK_SPAN + HEADER_SPAN + 3 * nm.SYM_LEN,
+            frames += self.push(np.zeros(2 * sync.PEAK_SPAN + HEADER_SPAN + 3 * nm.SYM_LEN,
                                          np.complex64))
             if self.pending is not None:
                 self._truncate_pending()
