@@ -44,6 +44,16 @@ def check_args(args) -> None:
     args.max_seconds = v.finite("--max-seconds", args.max_seconds, 0, 86400 * 365, "s")
     args.max_bytes = v.integer("--max-bytes", args.max_bytes, 0, None, "bytes")
     args.center_freq = v.finite("--center-freq", args.center_freq, 0, 1e12, "Hz")
+    if args.feedback:       # the feedback sink connects there: a bad address is named now
+        import zmq
+
+        sock = zmq.Context.instance().socket(zmq.PUSH)
+        try:
+            sock.connect(args.feedback)
+        except zmq.ZMQError as exc:
+            raise v.OptionError(f"--feedback {args.feedback}: cannot connect: {exc}") from None
+        finally:
+            sock.close(0)
     from semcom import radio
     args.radio_dev = radio.check_args(args, "rx")
     if args.radio_dev is not None:
@@ -138,11 +148,12 @@ def run(args) -> int:
         kind, addr = radio.kind, radio.address
         tb = open_radio(radio, lambda: build_radio_rx(
             args, radio, model=args.model, model_id=model_id, out_dir=str(out), reference="",
-            log_path=str(out / "frames.jsonl")))
+            log_path=str(out / "frames.jsonl"), feedback=args.feedback))
     else:
         tb = semcom_rx(source_kind=kind, source_address=addr, model=args.model,
                        model_id=model_id, out_dir=str(out), reference="",
-                       log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate)
+                       log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate,
+                       feedback=args.feedback)
     dec, rcv = tb.decoder, tb.receiver
     dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
     recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
@@ -159,22 +170,11 @@ def run(args) -> int:
             raise OptionError(f"--snr-correction {args.snr_correction or '(default)'}: not a "
                               f"usable SNR correction file ({exc})") from None
         rcv.rx.snr_correction = corr
-    feedback = None
-    if args.feedback:
-        import zmq
-
-        from sdr_rx.feedback import FeedbackSender
-        try:
-            feedback = FeedbackSender(args.feedback)
-        except zmq.ZMQError as exc:         # a malformed address: one line naming it
-            from semcom.validate import OptionError
-            raise OptionError(f"--feedback {args.feedback}: cannot connect: {exc}") from None
+    tb.reports.attach(rcv.log)          # frame reports carry the run's counters
     done = threading.Event()
     last_frame = [time.monotonic()]
 
     def on_image(rec, img):
-        if feedback is not None:
-            feedback.image_done(rec)
         if radio is not None:       # what the radio dropped while this image arrived
             rec["radio"] = tb.monitor.monitor.since_last()
         _print_image(rec)
@@ -183,8 +183,6 @@ def run(args) -> int:
 
     def on_frame(frame):
         last_frame[0] = time.monotonic()
-        if feedback is not None:
-            feedback.frame(frame, rcv.log.counts)
     dec.on_image = on_image
     rcv.on_frame = on_frame
     t0 = time.monotonic()
@@ -224,8 +222,6 @@ def run(args) -> int:
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")
     rcv.log.close()
-    if feedback is not None:
-        feedback.close()
     c = summary["counters"]
     print(f"rx: {c['frames_decoded']} frames decoded, {c['crc_fail']} header CRC failures, "
           f"{c['model_mismatch']} model mismatches, {c['sync_fail']} sync failures, "

@@ -98,25 +98,11 @@ def run(args) -> int:
     part = args.file + ".part" if args.file else ""
     renamed = False
     try:
-        tb = semcom_tx(images=args.images, model=args.model, snr_db=args.tx_snr,
-                       keep=args.keep, frame_symbols=args.frame_symbols, tx_rms=args.tx_rms,
-                       guard=args.guard, sink_kind=kind, sink_address=part or addr,
-                       repeat=args.repeat, max_side=args.max_side, samp_rate=args.samp_rate)
-        if not args.images:
-            from models.data import load_split
-            sizes = [_shrunk(*im.array.shape[:2], args.max_side)
-                     for im in load_split("heldout")]
-        codec = tb.encoder.codec
-        check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
-                       args.frame_symbols)
+        tb = _build(lambda: semcom_tx(sink_kind=kind, sink_address=part or addr,
+                                      **graph_params(args)), args)
         tb.iq = tb.sink
         tb.iq.set_peer_timeout(args.peer_timeout)
-        if args.record:
-            from sdr_tx.tx_recorder import TxRecorder
-            txr = TxRecorder(args.record, tb.encoder.model_hash, args.frame_symbols,
-                             tb.framer.framer.session)
-            tb.encoder.on_encoded = lambda rec, z, side, size: txr.add(rec, z, side, z.shape,
-                                                                       size)
+        _setup(tb, args, sizes)
         rc = _run(tb, args)
         if part:
             os.replace(part, args.file)
@@ -173,10 +159,7 @@ class _RadioSink:
 
 def build_radio_tx(args, radio):
     """The radio TX top block (``flowgraphs/semcom_tx_{pluto,usrp}.grc``): opens the device."""
-    common = dict(images=args.images, model=args.model, snr_db=args.tx_snr, keep=args.keep,
-                  frame_symbols=args.frame_symbols, tx_rms=args.tx_rms, guard=args.guard,
-                  repeat=args.repeat, max_side=args.max_side, samp_rate=args.samp_rate,
-                  freq=args.freq, bandwidth=args.bandwidth)
+    common = dict(graph_params(args), freq=args.freq, bandwidth=args.bandwidth)
     if radio.kind == "pluto":
         from flowgraphs.semcom_tx_pluto import semcom_tx_pluto
         return semcom_tx_pluto(uri=radio.address, tx_atten=args.tx_atten,
@@ -191,23 +174,13 @@ def _run_radio(args, sizes) -> int:
     r = args.radio_dev
     for w in rd.warnings(r, args):
         print(f"tx: warning: {w}", file=sys.stderr, flush=True)
-    tb = rd.open_radio(r, lambda: build_radio_tx(args, r))
+    tb = rd.open_radio(r, lambda: _build(lambda: build_radio_tx(args, r), args))
     tb.iq = _RadioSink(tb, r)
     _setup(tb, args, sizes)
     return _run(tb, args)
 
 
 def _run(tb, args) -> int:
-    import zmq
-
-    from semcom.validate import OptionError
-
-    try:
-        loop = _adaptive(tb, args) if args.adaptive else None
-    except zmq.ZMQError as exc:         # the feedback port: in use, or a bad address
-        raise OptionError(f"--feedback {args.feedback}: cannot bind: {exc}") from None
-    if loop is None:
-        _bound_images_in_flight(tb)
     t0 = time.monotonic()
     finished = threading.Event()
     interrupted = False
@@ -226,8 +199,6 @@ def _run(tb, args) -> int:
             print("tx: the flowgraph did not stop within 1.5 s; exiting", file=sys.stderr,
                   flush=True)
             os._exit(130)
-    if loop is not None:
-        loop.stop()
     # a real-time peer takes what is still queued at the air rate: allow for it
     problem = tb.iq.finish(timeout=0.5 if interrupted else
                            5.0 + tb.iq.drain_time(args.samp_rate))
@@ -263,83 +234,26 @@ def _run(tb, args) -> int:
 IMAGES_AHEAD = 3      # images the source may be ahead of the framer's output (open loop)
 
 
-def _bound_images_in_flight(tb) -> None:
-    """Open loop: the source waits until the framer has started an image's last frame before
-    it sends one more than IMAGES_AHEAD: memory stays bounded, and on Ctrl-C the encoder has
-    only a few queued images to finish (GNU Radio drains a block's message queue first)."""
-    src, fr = tb.source, tb.framer
-    src.set_window(IMAGES_AHEAD)
-    prev = fr.on_frame
-
-    def on_frame(header):
-        if prev is not None:
-            prev(header)
-        if header.frame_idx == header.frame_count - 1:
-            src.give_credit()
-    fr.on_frame = on_frame
+def graph_params(args) -> dict:
+    """The TX top blocks' parameters from the options (every TX .grc takes these). The closed
+    loop is the graph's rate-control block: ``--adaptive`` gives it the feedback address."""
+    return dict(images=args.images, model=args.model, snr_db=args.tx_snr, keep=args.keep,
+                frame_symbols=args.frame_symbols, tx_rms=args.tx_rms, guard=args.guard,
+                repeat=args.repeat, max_side=args.max_side, samp_rate=args.samp_rate,
+                images_in_flight=max(1, args.window) if args.adaptive else IMAGES_AHEAD,
+                feedback=args.feedback if args.adaptive else "", policy=args.policy,
+                target_psnr=args.target_psnr, margin_db=args.margin_db,
+                budget_symbols=args.budget_symbols, rate_table=args.rate_table,
+                safe_keep=args.safe_keep, feedback_timeout=args.feedback_timeout)
 
 
-def _adaptive(tb, args):
-    """Wire the rate controller: reports in, keep and SNR per image out, a window of images."""
-    import threading
+def _build(make, args):
+    """Make a top block; the feedback port that cannot be bound is the user's error."""
+    import zmq
 
-    from calibration.cli import table_path
+    from semcom.validate import OptionError
 
-    from calibration.rate_table import RateTable
-    from sdr_tx.feedback import FeedbackReceiver
-    from sdr_tx.rate_controller import ImageTable, RateController
-
-    enc, src = tb.encoder, tb.source
-    C = enc.codec.C
-    # a model that predicts each image's quality needs no table for --policy target
-    per_image = args.policy == "target" and enc.codec.can_predict and not args.rate_table
-    table = RateTable.load(args.rate_table or table_path(enc.model_hash), enc.model_hash) \
-        if args.policy != "fixed" and not per_image else None
-    ctl = RateController(C, args.policy, table, target_psnr=args.target_psnr,
-                         budget_symbols=args.budget_symbols, fixed_keep=args.keep or C,
-                         safe_keep=args.safe_keep or C, timeout_s=args.feedback_timeout,
-                         per_image=per_image, margin_db=args.margin_db)
-    progress = [time.monotonic()]       # last report or released image
-
-    def image_done(msg):
-        progress[0] = time.monotonic()
-        src.give_credit()
-    fb = FeedbackReceiver(args.feedback, ctl, on_image_done=image_done)
-    src.set_window(max(1, args.window))
-    lock = threading.Lock()
-
-    def policy(size, image=None):
-        img_table = ImageTable(enc.codec, image) if per_image and image is not None else None
-        with fb.lock:
-            d = ctl.decide(time.monotonic(), enc.codec.model.symbols_per_channel(*size),
-                           img_table)
-        snr = d.snr_used_db if d.snr_used_db is not None else args.tx_snr
-        with lock:
-            print(f"tx: keep {d.keep:3d}  policy {d.policy}  SNR acted on "
-                  f"{'-' if d.snr_used_db is None else f'{d.snr_used_db:.2f}'}  expected PSNR "
-                  f"{'-' if d.expected_psnr_db is None else f'{d.expected_psnr_db:.2f}'}  "
-                  f"({d.reason})", flush=True)
-        return d.keep, snr, {"decision": d.to_dict()}
-    enc.policy = policy
-
-    class _Loop:
-        stop_flag = threading.Event()
-
-        def stop(self):
-            self.stop_flag.set()
-            fb.stop()
-
-    loop = _Loop()
-
-    def watchdog():
-        # lost feedback must not stall a lock-step TX: release the window when silent
-        while not loop.stop_flag.wait(0.25):
-            now = time.monotonic()
-            if now - max(progress[0], fb.last_t or 0.0) > args.feedback_timeout:
-                print(f"tx: no feedback for {args.feedback_timeout:g} s: sending the next "
-                      "image with the safe keep", flush=True)
-                progress[0] = now
-                src.give_credit()
-    fb.start()
-    threading.Thread(target=watchdog, daemon=True).start()
-    return loop
+    try:
+        return make()
+    except zmq.ZMQError as exc:         # the feedback port: in use, or a bad address
+        raise OptionError(f"--feedback {args.feedback}: cannot bind: {exc}") from None

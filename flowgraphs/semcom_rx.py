@@ -18,6 +18,7 @@ import signal
 from argparse import ArgumentParser
 from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
+from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.iq_source import iq_source
 from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.ofdm_receiver import ofdm_receiver
@@ -27,7 +28,7 @@ from sdr_rx.ofdm_receiver import ofdm_receiver
 
 class semcom_rx(gr.top_block):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, feedback=''):
         gr.top_block.__init__(self, "semcom RX", catch_exceptions=False)
 
         ##################################################
@@ -41,12 +42,14 @@ class semcom_rx(gr.top_block):
         self.reference = reference
         self.log_path = log_path
         self.samp_rate = samp_rate
+        self.feedback = feedback
 
         ##################################################
         # Blocks
         ##################################################
 
         self.source = iq_source(source_kind, source_address, False, False)
+        self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
 
@@ -54,7 +57,9 @@ class semcom_rx(gr.top_block):
         ##################################################
         # Connections
         ##################################################
+        self.msg_connect((self.decoder, 'images'), (self.reports, 'images'))
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
+        self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
         self.connect((self.source, 0), (self.receiver, 0))
 
 
@@ -106,6 +111,12 @@ class semcom_rx(gr.top_block):
     def set_samp_rate(self, samp_rate):
         self.samp_rate = samp_rate
 
+    def get_feedback(self):
+        return self.feedback
+
+    def set_feedback(self, feedback):
+        self.feedback = feedback
+
 
 
 def argument_parser():
@@ -135,13 +146,16 @@ def argument_parser():
     parser.add_argument(
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
+    parser.add_argument(
+        "--feedback", dest="feedback", type=str, default='',
+        help="Set Feedback address (empty = none) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_rx, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

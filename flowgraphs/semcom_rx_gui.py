@@ -35,6 +35,7 @@ from argparse import ArgumentParser
 from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
 from gnuradio import gr, pdu
+from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.image_view import image_view
 from sdr_rx.iq_source import iq_source
 from sdr_rx.jscc_decoder import jscc_decoder
@@ -46,7 +47,7 @@ from gnuradio import qtgui
 
 class semcom_rx_gui(gr.top_block, Qt.QWidget):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6, feedback=''):
         gr.top_block.__init__(self, "semcom RX (GUI)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI)")
@@ -87,6 +88,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.out_dir = out_dir
         self.log_path = log_path
         self.samp_rate = samp_rate
+        self.feedback = feedback
 
         ##################################################
         # Blocks
@@ -141,6 +143,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         for c in range(0, 1):
             self.top_grid_layout.setColumnStretch(c, 1)
         self.source = iq_source(source_kind, source_address, False, source_kind == 'file')
+        self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.image_view = image_view()
         self._image_view_win = self.image_view.widget()
@@ -201,7 +204,9 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         # Connections
         ##################################################
         self.msg_connect((self.decoder, 'images'), (self.image_view, 'images'))
+        self.msg_connect((self.decoder, 'images'), (self.reports, 'images'))
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
+        self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
         self.msg_connect((self.receiver, 'frames'), (self.to_stream, 'pdus'))
         self.connect((self.source, 0), (self.throttle, 0))
         self.connect((self.throttle, 0), (self.receiver, 0))
@@ -261,6 +266,12 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.throttle.set_sample_rate(self.samp_rate)
         self.spectrum.set_frequency_range(0, self.samp_rate)
 
+    def get_feedback(self):
+        return self.feedback
+
+    def set_feedback(self, feedback):
+        self.feedback = feedback
+
 
 
 def argument_parser():
@@ -287,6 +298,9 @@ def argument_parser():
     parser.add_argument(
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
+    parser.add_argument(
+        "--feedback", dest="feedback", type=str, default='',
+        help="Set Feedback address (empty = none) [default=%(default)r]")
     return parser
 
 
@@ -299,7 +313,7 @@ def main(top_block_cls=semcom_rx_gui, options=None):
         Qt.QApplication.setGraphicsSystem(style)
     qapp = Qt.QApplication(sys.argv)
 
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback)
 
     tb.start()
 

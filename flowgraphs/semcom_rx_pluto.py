@@ -19,6 +19,7 @@ from argparse import ArgumentParser
 from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
 from gnuradio import iio
+from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.ofdm_receiver import ofdm_receiver
 from sdr_rx.radio_monitor import radio_monitor
@@ -28,7 +29,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_pluto(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, feedback=''):
         gr.top_block.__init__(self, "semcom RX (PlutoSDR)", catch_exceptions=False)
 
         ##################################################
@@ -45,6 +46,7 @@ class semcom_rx_pluto(gr.top_block):
         self.uri = uri
         self.rx_gain = rx_gain
         self.buffer_size = buffer_size
+        self.feedback = feedback
 
         ##################################################
         # Blocks
@@ -60,6 +62,7 @@ class semcom_rx_pluto(gr.top_block):
         self.source.set_rfdc(True)
         self.source.set_bbdc(True)
         self.source.set_filter_params('Auto', '', 0, 0)
+        self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.monitor = radio_monitor(samp_rate)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
@@ -68,7 +71,9 @@ class semcom_rx_pluto(gr.top_block):
         ##################################################
         # Connections
         ##################################################
+        self.msg_connect((self.decoder, 'images'), (self.reports, 'images'))
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
+        self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
         self.connect((self.source, 0), (self.monitor, 0))
         self.connect((self.source, 0), (self.receiver, 0))
 
@@ -142,6 +147,12 @@ class semcom_rx_pluto(gr.top_block):
     def set_buffer_size(self, buffer_size):
         self.buffer_size = buffer_size
 
+    def get_feedback(self):
+        return self.feedback
+
+    def set_feedback(self, feedback):
+        self.feedback = feedback
+
 
 
 def argument_parser():
@@ -180,13 +191,16 @@ def argument_parser():
     parser.add_argument(
         "--buffer-size", dest="buffer_size", type=intx, default=8192,
         help="Set Buffer size (samples) [default=%(default)r]")
+    parser.add_argument(
+        "--feedback", dest="feedback", type=str, default='',
+        help="Set Feedback address (empty = none) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_rx_pluto, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, feedback=options.feedback)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

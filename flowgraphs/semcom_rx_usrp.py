@@ -20,6 +20,7 @@ from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
 from gnuradio import uhd
 import time
+from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.ofdm_receiver import ofdm_receiver
 from sdr_rx.radio_monitor import radio_monitor
@@ -29,7 +30,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_usrp(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual'):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual', feedback=''):
         gr.top_block.__init__(self, "semcom RX (USRP)", catch_exceptions=False)
 
         ##################################################
@@ -46,6 +47,7 @@ class semcom_rx_usrp(gr.top_block):
         self.dev_args = dev_args
         self.rx_gain = rx_gain
         self.agc = agc
+        self.feedback = feedback
 
         ##################################################
         # Blocks
@@ -67,6 +69,7 @@ class semcom_rx_usrp(gr.top_block):
         self.source.set_antenna('RX2', 0)
         self.source.set_bandwidth(bandwidth, 0)
         self.source.set_gain(rx_gain, 0)
+        self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.monitor = radio_monitor(samp_rate)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
@@ -75,7 +78,9 @@ class semcom_rx_usrp(gr.top_block):
         ##################################################
         # Connections
         ##################################################
+        self.msg_connect((self.decoder, 'images'), (self.reports, 'images'))
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
+        self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
         self.connect((self.source, 0), (self.monitor, 0))
         self.connect((self.source, 0), (self.receiver, 0))
 
@@ -150,6 +155,12 @@ class semcom_rx_usrp(gr.top_block):
     def set_agc(self, agc):
         self.agc = agc
 
+    def get_feedback(self):
+        return self.feedback
+
+    def set_feedback(self, feedback):
+        self.feedback = feedback
+
 
 
 def argument_parser():
@@ -188,13 +199,16 @@ def argument_parser():
     parser.add_argument(
         "--agc", dest="agc", type=str, default='manual',
         help="Set AGC (manual [default=%(default)r]")
+    parser.add_argument(
+        "--feedback", dest="feedback", type=str, default='',
+        help="Set Feedback address (empty = none) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_rx_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, rx_gain=options.rx_gain, agc=options.agc)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, rx_gain=options.rx_gain, agc=options.agc, feedback=options.feedback)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -26,13 +26,14 @@ from sdr_tx.jscc_encoder import jscc_encoder
 from sdr_tx.ofdm_modulator import ofdm_modulator
 from sdr_tx.radio_burst import uhd_async_counter
 from sdr_tx.radio_burst import usrp_burst_guard
+from sdr_tx.rate_control import rate_control
 
 
 
 
 class semcom_tx_usrp(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=0, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=0, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
         gr.top_block.__init__(self, "semcom TX (USRP)", catch_exceptions=False)
 
         ##################################################
@@ -53,6 +54,14 @@ class semcom_tx_usrp(gr.top_block):
         self.bandwidth = bandwidth
         self.dev_args = dev_args
         self.tx_gain = tx_gain
+        self.feedback = feedback
+        self.policy = policy
+        self.target_psnr = target_psnr
+        self.margin_db = margin_db
+        self.budget_symbols = budget_symbols
+        self.rate_table = rate_table
+        self.safe_keep = safe_keep
+        self.feedback_timeout = feedback_timeout
 
         ##################################################
         # Blocks
@@ -77,8 +86,9 @@ class semcom_tx_usrp(gr.top_block):
         self.sink.set_antenna('TX/RX', 0)
         self.sink.set_bandwidth(bandwidth, 0)
         self.sink.set_gain(tx_gain, 0)
+        self.rate = rate_control(model, feedback, policy, keep, snr_db, target_psnr, margin_db, budget_symbols, rate_table, safe_keep, feedback_timeout)
         self.modulator = ofdm_modulator(tx_rms, guard, 'packet_len')
-        self.framer = jscc_framer(model, frame_symbols, 'packet_len')
+        self.framer = jscc_framer(frame_symbols, 'packet_len')
         self.encoder = jscc_encoder(model, snr_db, keep, 1)
         self.bursts = usrp_burst_guard(guard)
 
@@ -87,8 +97,11 @@ class semcom_tx_usrp(gr.top_block):
         # Connections
         ##################################################
         self.msg_connect((self.encoder, 'symbols'), (self.framer, 'symbols'))
+        self.msg_connect((self.framer, 'sent'), (self.rate, 'sent'))
+        self.msg_connect((self.rate, 'images'), (self.encoder, 'images'))
+        self.msg_connect((self.rate, 'credit'), (self.source, 'credit'))
         self.msg_connect((self.sink, 'async_msgs'), (self.underflows, 'in'))
-        self.msg_connect((self.source, 'images'), (self.encoder, 'images'))
+        self.msg_connect((self.source, 'images'), (self.rate, 'images'))
         self.connect((self.bursts, 0), (self.sink, 0))
         self.connect((self.framer, 0), (self.modulator, 0))
         self.connect((self.modulator, 0), (self.bursts, 0))
@@ -111,12 +124,15 @@ class semcom_tx_usrp(gr.top_block):
 
     def set_snr_db(self, snr_db):
         self.snr_db = snr_db
+        self.encoder.set_snr_db(self.snr_db)
+        self.rate.set_snr_db(self.snr_db)
 
     def get_keep(self):
         return self.keep
 
     def set_keep(self, keep):
         self.keep = keep
+        self.encoder.set_keep(self.keep)
 
     def get_frame_symbols(self):
         return self.frame_symbols
@@ -188,6 +204,55 @@ class semcom_tx_usrp(gr.top_block):
         self.tx_gain = tx_gain
         self.sink.set_gain(self.tx_gain, 0)
 
+    def get_feedback(self):
+        return self.feedback
+
+    def set_feedback(self, feedback):
+        self.feedback = feedback
+
+    def get_policy(self):
+        return self.policy
+
+    def set_policy(self, policy):
+        self.policy = policy
+
+    def get_target_psnr(self):
+        return self.target_psnr
+
+    def set_target_psnr(self, target_psnr):
+        self.target_psnr = target_psnr
+        self.rate.set_target_psnr(self.target_psnr)
+
+    def get_margin_db(self):
+        return self.margin_db
+
+    def set_margin_db(self, margin_db):
+        self.margin_db = margin_db
+
+    def get_budget_symbols(self):
+        return self.budget_symbols
+
+    def set_budget_symbols(self, budget_symbols):
+        self.budget_symbols = budget_symbols
+
+    def get_rate_table(self):
+        return self.rate_table
+
+    def set_rate_table(self, rate_table):
+        self.rate_table = rate_table
+
+    def get_safe_keep(self):
+        return self.safe_keep
+
+    def set_safe_keep(self, safe_keep):
+        self.safe_keep = safe_keep
+
+    def get_feedback_timeout(self):
+        return self.feedback_timeout
+
+    def set_feedback_timeout(self, feedback_timeout):
+        self.feedback_timeout = feedback_timeout
+
 
 
 def argument_parser():
@@ -238,13 +303,37 @@ def argument_parser():
     parser.add_argument(
         "--tx-gain", dest="tx_gain", type=eng_float, default=eng_notation.num_to_str(float(0.0)),
         help="Set TX gain (dB) [default=%(default)r]")
+    parser.add_argument(
+        "--feedback", dest="feedback", type=str, default='',
+        help="Set Feedback address (bind; empty = open loop) [default=%(default)r]")
+    parser.add_argument(
+        "--policy", dest="policy", type=str, default='target',
+        help="Set Rate policy (target [default=%(default)r]")
+    parser.add_argument(
+        "--target-psnr", dest="target_psnr", type=eng_float, default=eng_notation.num_to_str(float(25.0)),
+        help="Set Target PSNR (dB) [default=%(default)r]")
+    parser.add_argument(
+        "--margin-db", dest="margin_db", type=eng_float, default=eng_notation.num_to_str(float(0.5)),
+        help="Set SNR margin (dB) [default=%(default)r]")
+    parser.add_argument(
+        "--budget-symbols", dest="budget_symbols", type=intx, default=0,
+        help="Set JSCC symbols per image (budget) [default=%(default)r]")
+    parser.add_argument(
+        "--rate-table", dest="rate_table", type=str, default='',
+        help="Set Rate-quality table (empty = calibrated) [default=%(default)r]")
+    parser.add_argument(
+        "--safe-keep", dest="safe_keep", type=intx, default=0,
+        help="Set Keep without reports (0 = all) [default=%(default)r]")
+    parser.add_argument(
+        "--feedback-timeout", dest="feedback_timeout", type=eng_float, default=eng_notation.num_to_str(float(3.0)),
+        help="Set Feedback timeout (s) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_tx_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain)
+    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, feedback=options.feedback, policy=options.policy, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

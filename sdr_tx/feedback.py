@@ -37,7 +37,8 @@ class FeedbackReceiver:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=2)
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
         self.sock.close()
 
     def _run(self) -> None:

@@ -1,13 +1,13 @@
 """Framer block: latent-symbol PDUs in, a tagged stream of frames out (for the modulator).
 
-Input port ``symbols``: PDUs from :mod:`sdr_tx.jscc_encoder` (same ``model``: its hash goes
-into every header). Output: complex64 stream; each
-frame (480 header symbols + interleaved payload, see :class:`sdr_tx.framer.Framer`) starts with
-a ``packet_len`` tag holding its length, and a ``semcom_frame`` tag (dict: image_id, frame_idx,
-frame_count, seq, keep, payload_len, side, session) the channel emulator may read and strips.
-``session`` (0: drawn at random) is the run id in every header. After the
-end-of-stream PDU and the last frame the block reports WORK_DONE, so file-based runs end.
-``on_frame`` (optional callable) is told about every frame sent.
+Input port ``symbols``: PDUs from :mod:`sdr_tx.jscc_encoder`; the model's hash and channel
+count come in each PDU's meta (``model_hash``, ``channels``: :data:`semcom.pdu.LATENT`) and go
+into every header. Output: complex64 stream; each frame (header symbols + interleaved payload,
+see :class:`sdr_tx.framer.Framer`) starts with a ``packet_len`` tag holding its length.
+Output port ``sent``: a dict ``{image_id, frames}`` when an image's last frame starts (the
+rate control turns it into credit for the image source). ``session`` (0: drawn at random) is
+the run id in every header. After the end-of-stream PDU and the last frame the block reports
+WORK_DONE, so file-based runs end.
 """
 
 from __future__ import annotations
@@ -21,20 +21,18 @@ from gnuradio import gr
 
 from sdr_tx.framer import Framer
 from sdr_tx.jscc_encoder import meta_get
+from semcom.header import model_id_from_hash
 from semcom.numerology import DEFAULT_FRAME_SYMBOLS, LEN_TAG
 
 
 class jscc_framer(gr.sync_block):  # noqa: N801
-    def __init__(self, model: str = "default", frame_symbols: int = DEFAULT_FRAME_SYMBOLS,
-                 len_tag_key: str = LEN_TAG, session: int = 0):
+    def __init__(self, frame_symbols: int = DEFAULT_FRAME_SYMBOLS, len_tag_key: str = LEN_TAG,
+                 session: int = 0):
         gr.sync_block.__init__(self, name="semcom_jscc_framer", in_sig=None,
                                out_sig=[np.complex64])
-        from models.checkpoint import peek
-
-        meta = peek(model)
-        self.framer = Framer(meta["model_hash"], meta["C"], frame_symbols, session)
+        # the model's id and channel count are set from each PDU (the encoder's model)
+        self.framer = Framer("00000000", 1, frame_symbols, session)
         self.len_key = pmt.intern(len_tag_key)
-        self.frame_key = pmt.intern("semcom_frame")
         self.queue: collections.deque = collections.deque()
         self.cv = threading.Condition()
         self.eos = False
@@ -42,8 +40,8 @@ class jscc_framer(gr.sync_block):  # noqa: N801
         self.frames_sent = 0
         self.images_sent = 0
         self.frames_per_image: dict[int, int] = {}
-        self.on_frame = None
         self.message_port_register_in(pmt.intern("symbols"))
+        self.message_port_register_out(pmt.intern("sent"))
         self.set_msg_handler(pmt.intern("symbols"), self.handle_symbols)
         self.set_output_multiple(1)
 
@@ -55,6 +53,8 @@ class jscc_framer(gr.sync_block):  # noqa: N801
                 self.cv.notify_all()
             return
         keep, lh, lw = (meta_get(meta, k) for k in ("keep", "lat_h", "lat_w"))
+        self.framer.model_id = model_id_from_hash(meta_get(meta, "model_hash"))
+        self.framer.channels = int(meta_get(meta, "channels"))
         z = np.asarray(pmt.c32vector_elements(pmt.cdr(msg)), dtype=np.complex64)
         side = pmt.dict_ref(meta, pmt.intern("side"), pmt.PMT_NIL)
         side = None if pmt.is_null(side) else np.asarray(pmt.u8vector_elements(side), np.uint8)
@@ -86,14 +86,10 @@ class jscc_framer(gr.sync_block):  # noqa: N801
                 self.current = [vec, 0]
                 off = self.nitems_written(0) + n
                 self.add_item_tag(0, off, self.len_key, pmt.from_long(len(vec)))
-                info = {"image_id": header.image_id, "frame_idx": header.frame_idx,
-                        "frame_count": header.frame_count, "seq": header.seq,
-                        "keep": header.keep, "payload_len": header.payload_len,
-                        "side": header.is_side, "session": header.session}
-                self.add_item_tag(0, off, self.frame_key, pmt.to_pmt(info))
                 self.frames_sent += 1
-                if self.on_frame:
-                    self.on_frame(header)
+                if header.frame_idx == header.frame_count - 1:
+                    self.message_port_pub(pmt.intern("sent"), pmt.to_pmt(
+                        {"image_id": header.image_id, "frames": header.frame_count}))
             vec, pos = self.current
             take = min(len(out) - n, len(vec) - pos)
             out[n:n + take] = vec[pos:pos + take]

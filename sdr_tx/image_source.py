@@ -42,6 +42,9 @@ class image_source(gr.basic_block):  # noqa: N801
                  first_id: int = 0):
         gr.basic_block.__init__(self, name="semcom_image_source", in_sig=None, out_sig=None)
         self.message_port_register_out(pmt.intern("images"))
+        # credit: one message (any content) lets one more image go when ``window`` > 0
+        self.message_port_register_in(pmt.intern("credit"))
+        self.set_msg_handler(pmt.intern("credit"), self.handle_credit)
         self.files = image_files(paths) if paths else []
         self.repeat = int(repeat)
         self.max_side = int(max_side)
@@ -74,6 +77,9 @@ class image_source(gr.basic_block):  # noqa: N801
         """Images in flight before the source waits for credit (0: unbounded)."""
         self.window = int(window)
         self._credit = threading.Semaphore(max(1, self.window))
+
+    def handle_credit(self, msg) -> None:
+        self.give_credit()
 
     def give_credit(self, n: int = 1) -> None:
         for _ in range(n):

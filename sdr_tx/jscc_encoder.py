@@ -1,7 +1,10 @@
 """JSCC encoder block: image PDUs in, latent-symbol PDUs out.
 
-Input port ``images``: PDUs from :mod:`sdr_tx.image_source`. Input port ``control``: a dict
-with ``keep`` and/or ``snr_db`` changes the settings for the following images.
+Input port ``images``: PDUs from :mod:`sdr_tx.image_source` (or through
+:mod:`sdr_tx.rate_control`, whose per-image ``keep``, ``snr_db`` and ``decision`` in the PDU's
+meta apply to that image and stay for the following ones). Input port ``control``: a dict with
+``keep`` and/or ``snr_db`` changes the settings for the following images (so do
+``set_keep``/``set_snr_db``, GRC's runtime callbacks).
 Output port ``symbols``: PDU ``(meta, c32vector)``, the vector the ``keep`` sent latent
 channels (keep * lat_h * lat_w, channel-major, unit mean power) and meta ``{name, image_id,
 height, width, keep, lat_h, lat_w, tx_snr_db, model_hash, channels}`` plus ``side`` (u8vector
@@ -16,6 +19,8 @@ import time
 import numpy as np
 import pmt
 from gnuradio import gr
+
+from semcom import pdu
 
 
 def meta_get(meta, key, default=None):
@@ -38,11 +43,9 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         self.message_port_register_out(pmt.intern("symbols"))
         self.set_msg_handler(pmt.intern("images"), self.handle_image)
         self.set_msg_handler(pmt.intern("control"), self.handle_control)
+        self.bad_control = 0
         self.encode_ms: list[float] = []
         self.sent: list[dict] = []      # one record per encoded image (for run logs)
-        # optional: called before each image with its (h, w) and pixels; returns
-        # (keep, snr_db, info)
-        self.policy = None
         # optional: called after each image with (record, latent (keep, lat_h, lat_w), side
         # bits or None, (h, w)): a TX record of what was sent
         self.on_encoded = None
@@ -55,13 +58,24 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         if not 1 <= keep <= self.codec.C:
             raise ValueError(f"keep {keep} outside 1..{self.codec.C}")
 
+    def set_keep(self, keep: int) -> None:
+        keep = int(keep) if keep else self.codec.C
+        self.check_keep(keep)
+        self.keep = keep
+
+    def set_snr_db(self, snr_db: float) -> None:
+        self.snr_db = float(snr_db)
+
     def handle_control(self, msg):
         d = pmt.to_python(msg) if pmt.is_dict(msg) else {}
-        if "keep" in d:
-            self.check_keep(int(d["keep"]))
-            self.keep = int(d["keep"])
-        if "snr_db" in d:
-            self.snr_db = float(d["snr_db"])
+        try:
+            if pdu.KEEP in d:
+                self.set_keep(int(d[pdu.KEEP]))
+            if pdu.SNR_DB in d:
+                self.set_snr_db(float(d[pdu.SNR_DB]))
+        except (TypeError, ValueError) as exc:      # a bad control message: dropped, said
+            self.bad_control += 1
+            self.logger.warn(f"control message dropped: {exc}")
 
     def handle_image(self, msg):
         meta = pmt.car(msg)
@@ -71,10 +85,14 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         h, w = meta_get(meta, "height"), meta_get(meta, "width")
         arr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8).reshape(h, w, 3)
         info = {}
-        if self.policy is not None:
-            keep, snr, info = self.policy((h, w), arr)
-            self.check_keep(keep)
-            self.keep, self.snr_db = int(keep), float(snr)
+        keep, snr = meta_get(meta, pdu.KEEP), meta_get(meta, pdu.SNR_DB)
+        if keep is not None:                   # the rate control's decision for this image
+            self.set_keep(int(keep))
+        if snr is not None:
+            self.set_snr_db(float(snr))
+        decision = meta_get(meta, pdu.DECISION_INFO)
+        if decision is not None:
+            info = {pdu.DECISION_INFO: decision}
         t_start = time.time()
         t0 = time.perf_counter()
         z, side = self.codec.encode_side(arr, self.snr_db, self.keep)

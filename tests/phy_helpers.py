@@ -44,7 +44,7 @@ def tx_samples(run_flowgraph, images: Path, model: Path, frame_symbols: int = 48
     tb = gr.top_block()
     src = image_source(str(images))
     enc = jscc_encoder(str(model), snr_db=10.0, keep=keep)
-    fr = jscc_framer(str(model), frame_symbols)
+    fr = jscc_framer(frame_symbols)
     mod = ofdm_modulator(guard=guard)
     snk = blocks.vector_sink_c()
     tb.msg_connect(src, "images", enc, "images")

@@ -21,9 +21,29 @@ SUBCOMMANDS = {name: f"semcom.cli.{name}" for name in (
     "rx", "dataset")}
 
 
-USER_ERRORS = {"CheckpointError", "RateTableError", "FileNotFoundError", "HeaderError",
-               "OptionError", "IsADirectoryError", "NotADirectoryError", "PermissionError",
-               "ImageError", "CifarBatchError", "SideError", "SideInfoError", "RadioError"}
+# Refusals of bad input: (module, class). A module that was never imported cannot have raised,
+# so only those already in sys.modules are looked at (no torch import to print an error).
+USER_ERRORS = (("models.checkpoint", "CheckpointError"), ("semcom.rate_table", "RateTableError"),
+               ("semcom.header", "HeaderError"), ("semcom.validate", "OptionError"),
+               ("semcom.images", "ImageError"), ("models.data", "CifarBatchError"),
+               ("models.softcast", "SideError"), ("semcom.sideinfo", "SideInfoError"),
+               ("semcom.radio", "RadioError"), ("semcom.mcs", "MCSError"))
+OS_USER_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def is_user_error(exc: BaseException) -> bool:
+    """A refusal of the user's input (one line, exit 2), recognised by its class."""
+    if isinstance(exc, OS_USER_ERRORS):
+        return True
+    for mod, name in USER_ERRORS:
+        cls = getattr(sys.modules.get(mod), name, None)
+        if cls is not None and isinstance(exc, cls):
+            return True
+    zmq = sys.modules.get("zmq")
+    return (zmq is not None and isinstance(exc, zmq.ZMQError)
+            and getattr(exc, "errno", None) in ZMQ_USER_ERRNOS)
+
+
 # ZMQ errors that come from a user's address: a port in use, a malformed or unknown endpoint
 ZMQ_USER_ERRNOS = {errno.EADDRINUSE, errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENODEV,
                    errno.EPROTONOSUPPORT, errno.EACCES}
@@ -96,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         # refusals of bad input (a wrong checkpoint, a table of another model, a missing
         # file, a bad option value, a port in use) are a clear one-line message, not a
         # traceback
-        if type(exc).__name__ in USER_ERRORS or (
-                type(exc).__name__ == "ZMQError" and getattr(exc, "errno", None)
-                in ZMQ_USER_ERRNOS):
+        if is_user_error(exc):
             print(f"semcom {args.command}: {one_line(exc)}", file=sys.stderr)
             return 2
         raise
