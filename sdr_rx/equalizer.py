@@ -27,6 +27,7 @@ average energy of a unit-power JSCC symbol over the noise on it after the FFT.
 
 from __future__ import annotations
 
+import cmath
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +85,8 @@ class ChannelEstimate:
 
     @property
     def snr_db(self) -> float:
-        sig = float(np.mean(np.abs(self.H[DATA_IN_USED]) ** 2))
+        hd = self.H[DATA_IN_USED]
+        sig = float(np.vdot(hd, hd).real) / len(hd)
         return 10 * np.log10(max(sig, 1e-30) / max(self.noise_var, 1e-30))
 
 
@@ -113,7 +115,7 @@ def pilot_corr(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
     (it selects the pilot polarity)."""
     pol = _polarity(first_symbol, len(Y))
     ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
-    return np.sum(Y[:, PILOT] * np.conj(ref), axis=1)
+    return (Y[:, PILOT] * np.conj(ref)).sum(axis=1)
 
 
 def pilot_phases(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
@@ -128,10 +130,10 @@ def header_phases(Y_hdr: np.ndarray, H: np.ndarray, window: int = 9) -> np.ndarr
     at -2 dB where one symbol's 4 pilots give a phase only to +-0.45 rad)."""
     n = len(Y_hdr)
     z = pilot_corr(Y_hdr, H, 0)
-    slope = float(np.angle(np.vdot(z[:-1], z[1:]))) if n > 1 else 0.0
+    slope = cmath.phase(np.vdot(z[:-1], z[1:])) if n > 1 else 0.0
     k = np.arange(n)
     zr = z * np.exp(-1j * slope * k)
-    line = slope * k + float(np.angle(np.sum(zr)))
+    line = slope * k + cmath.phase(zr.sum())
     w = min(window, n)
     dev = np.convolve(zr * np.exp(-1j * (line - slope * k)), np.ones(w), mode="same")
     return line + np.angle(dev)
@@ -164,21 +166,25 @@ def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray,
     with the degrees of freedom corrected. ``taps``: the impulse-response length the LTF
     estimate chose. -> (ChannelEstimate, header phases).
     """
-    X = known_header_grid(hdr_symbols)
+    X = known_header_grid(hdr_symbols).real          # +-1 everywhere, as the LTF
     proj = _projection(taps)
-    H0 = proj @ ((Y_ltf[0, USED] + Y_ltf[1, USED]) / 2 / LTF)
+    yl = Y_ltf[:, USED]
+    H0 = proj @ ((yl[0] + yl[1]) * (0.5 * LTF))      # 1 / LTF = LTF (+-1)
     Yu = Y_hdr[:, USED]
-    ph = np.angle(np.sum(Yu * np.conj(H0[None, :] * X), axis=1))
-    Yc = Yu * np.exp(-1j * ph)[:, None]
-    Yall = np.vstack([Y_ltf[:, USED], Yc])
-    Xall = np.vstack([LTF[None, :], LTF[None, :], X])
-    H = proj @ (np.sum(Yall * np.conj(Xall), axis=0) / np.sum(np.abs(Xall) ** 2, axis=0))
-    resid = (Yall - H[None, :] * Xall).reshape(-1)
-    n_obs = resid.size
+    z = (Yu * X) @ np.conj(H0)
+    rot = np.conj(z) / np.maximum(np.abs(z), 1e-30)  # e^{-j phase} per header symbol
+    ph = -np.angle(rot)
+    Yc = Yu * rot[:, None]
+    # known values all have |x| = 1: the least-squares H is the mean of Y conj(X)
+    H = proj @ (((yl[0] + yl[1]) * LTF + (Yc * X).sum(axis=0)) / (2 + len(X)))
+    r_l = yl - H[None, :] * LTF[None, :]
+    r_h = Yc - H[None, :] * X
+    n_obs = r_l.size + r_h.size
     n_par = taps + len(ph)               # complex parameters fitted to these observations
-    nv = float(np.vdot(resid, resid).real / (n_obs - n_par))
+    ss = float(np.vdot(r_l, r_l).real + np.vdot(r_h, r_h).real)
+    nv = ss / (n_obs - n_par)
     nv = max(nv, NV_FLOOR * float(np.vdot(H, H).real) / len(H))
-    return ChannelEstimate(H, nv, Yall.shape[0] * nm.N_USED / taps, taps), ph
+    return ChannelEstimate(H, nv, (2 + len(X)) * nm.N_USED / taps, taps), ph
 
 
 def smooth_phases(ph_hdr: np.ndarray, z_pay: np.ndarray, window: int = 9) -> np.ndarray:
@@ -190,32 +196,31 @@ def smooth_phases(ph_hdr: np.ndarray, z_pay: np.ndarray, window: int = 9) -> np.
     +-0.45 rad. -> (n_payload,) phases."""
     nh, npay = len(ph_hdr), len(z_pay)
     e = np.exp(1j * np.asarray(ph_hdr))
-    slope = float(np.angle(np.vdot(e[:-1], e[1:]))) if nh > 1 else 0.0
+    slope = cmath.phase(np.vdot(e[:-1], e[1:])) if nh > 1 else 0.0
     t = np.arange(nh)
-    icpt = float(np.angle(np.sum(e * np.exp(-1j * slope * t))))
+    icpt = cmath.phase((e * np.exp(-1j * slope * t)).sum())
     line = slope * np.arange(nh, nh + npay) + icpt
     k = min(window, npay)
     dev = np.convolve(z_pay * np.exp(-1j * line), np.ones(k), mode="same")
     return line + np.angle(dev)
 
 
-def pilot_presence(Y_pay: np.ndarray, H: np.ndarray, first_symbol: int, ph: np.ndarray,
+def pilot_presence(z: np.ndarray, H: np.ndarray, ph: np.ndarray,
                    snr: float) -> tuple[float, int]:
     """Is the frame's signal still there? Per payload symbol the pilots projected on what they
-    should be, ``T = Re(sum Y_p conj(H_p r_p) e^{-j phi}) / sum |H_p r_p|^2``: 1 with the
-    frame's signal, about 0 on noise or on another burst. Averaged over a window long enough
-    that noise moves it by less than 0.15 at the frame's (linear) ``snr`` (std
+    should be (``z``: :func:`pilot_corr`), ``T = Re(z e^{-j phi}) / sum |H_p r_p|^2``: 1 with
+    the frame's signal, about 0 on noise or on another burst. Averaged over a window long
+    enough that noise moves it by less than 0.15 at the frame's (linear) ``snr`` (std
     ``1 / sqrt(2 * 4 * snr * window)``), 2..16 symbols. -> (smallest windowed mean, window);
     a frame cut short (a transmitter or channel restarted mid-frame) shows a value near 0
     where its signal stopped, an intact one stays near 1 (below 0.4 is 4 standard deviations
     away)."""
-    n = len(Y_pay)
+    n = len(z)
     if not n:
         return 1.0, 0
-    pol = _polarity(first_symbol, n)
-    ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
-    t = np.real(np.sum(Y_pay[:, PILOT] * np.conj(ref), axis=1) * np.exp(-1j * ph))
-    t /= max(float(np.sum(np.abs(H[PILOT_IN_USED]) ** 2)), 1e-30)
+    t = np.real(z * np.exp(-1j * ph))
+    hp = H[PILOT_IN_USED]
+    t /= max(float(np.vdot(hp, hp).real), 1e-30)
     w = int(np.clip(np.ceil(1.0 / (2 * len(PILOT) * max(snr, 1e-3) * 0.15 ** 2)), 2, 16))
     w = min(w, n)
     cs = np.concatenate([[0.0], np.cumsum(t)])
@@ -224,14 +229,13 @@ def pilot_presence(Y_pay: np.ndarray, H: np.ndarray, first_symbol: int, ph: np.n
 
 def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
                      ph_hdr: np.ndarray | None = None):
-    """-> (symbols (n, 48) complex, error variance (n, 48), phases (n,)).
+    """-> (symbols (n, 48) complex, error variance (n, 48), phases (n,), pilot correlations
+    (n,), :func:`pilot_corr`).
 
     With the header's phases (``ph_hdr``) the pilot phases are smoothed
     (:func:`smooth_phases`); without, each symbol uses its own pilots."""
-    if ph_hdr is not None and len(Y_pay):
-        ph = smooth_phases(ph_hdr, pilot_corr(Y_pay, est.H, first_symbol))
-    else:
-        ph = pilot_phases(Y_pay, est.H, first_symbol)
+    z = pilot_corr(Y_pay, est.H, first_symbol)
+    ph = smooth_phases(ph_hdr, z) if ph_hdr is not None and len(z) else np.angle(z)
     Yc = Y_pay[:, DATA] * np.exp(-1j * ph)[:, None]
     Hd = est.H[DATA_IN_USED]
     g2 = np.abs(Hd) ** 2
@@ -241,4 +245,5 @@ def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
     gain = np.where(unbias, mmse * (g2 + s2) / np.maximum(g2, 1e-30), mmse)
     err = np.where(unbias, s2 / np.maximum(g2, 1e-30), s2 / (g2 + s2))
     X = Yc * gain[None, :]
-    return X.astype(np.complex64), np.broadcast_to(err, X.shape).astype(np.float32), ph
+    return (X.astype(np.complex64), np.broadcast_to(err, X.shape).astype(np.float32), ph,
+            z)

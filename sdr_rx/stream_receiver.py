@@ -112,6 +112,9 @@ class StreamReceiver:
         """NaN, Inf and absurdly large samples -> 0, counted (``nonfinite_samples``) and
         logged, so that one of them cannot poison the detector's running sums and cost the
         frames that follow (vectorised over the block; a clean block is not copied)."""
+        v = x.view(np.float32)
+        if len(v) and float(np.max(v)) <= MAX_ABS and float(np.min(v)) >= -MAX_ABS:
+            return x        # clean (a NaN fails both comparisons): two reductions, no copy
         with np.errstate(invalid="ignore", over="ignore"):
             bad = ~(np.abs(x.real) <= MAX_ABS) | ~(np.abs(x.imag) <= MAX_ABS)
         if not bad.any():
@@ -237,9 +240,9 @@ class StreamReceiver:
         Yp = eq.fft_symbols(xp, 0, n_pay)
         Yl, Yh = Y_hdr[:2], Y_hdr[2:]
         est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits), taps)  # = encode_header()
-        X, err, ph = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
-        presence, window = eq.pilot_presence(Yp, est.H, nm.HEADER_SYMBOLS, ph,
-                                             10 ** (est.snr_db / 10))
+        X, err, ph, z = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
+        snr_raw = est.snr_db
+        presence, window = eq.pilot_presence(z, est.H, ph, 10 ** (snr_raw / 10))
         if presence < MIN_PILOT_PRESENCE:
             self.log.count("truncated")
             self.log.event("truncated", at=lo + body0, reason="payload pilots missing",
@@ -249,7 +252,7 @@ class StreamReceiver:
             return None
         pay = X.reshape(-1)[:header.payload_len]
         nv = err.reshape(-1)[:header.payload_len]
-        snr = self.snr_correction(est.snr_db) if self.snr_correction else est.snr_db
+        snr = self.snr_correction(snr_raw) if self.snr_correction else snr_raw
         frame = Frame(header, _deinterleave(pay), _deinterleave(nv),
                       snr, est.noise_var / max(np.mean(np.abs(est.H) ** 2), 1e-30),
                       cfo * self.samp_rate, lo + body0, quality)
@@ -257,7 +260,7 @@ class StreamReceiver:
             frame.spectra = Yp[:, eq.USED].astype(np.complex64)
             frame.channel = np.asarray(est.H, np.complex64)
         self.log.count("frames_decoded")
-        self.log.event("frame", decision="decoded", snr_est_raw_db=round(est.snr_db, 3),
+        self.log.event("frame", decision="decoded", snr_est_raw_db=round(snr_raw, 3),
                        **frame.log_fields())
         self.search = frame_end
         return frame

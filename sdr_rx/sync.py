@@ -23,6 +23,8 @@ fixed its position; then the two LTF copies 80 samples apart (+-fs/160).
 
 from __future__ import annotations
 
+import cmath
+
 import numpy as np
 
 from semcom.numerology import CP_LEN, FFT_LEN, STF_PERIOD, SYM_LEN, sync_words
@@ -119,7 +121,7 @@ def coarse_cfo(P: np.ndarray, M: np.ndarray, first: int, span: int = 48) -> tupl
     """-> (peak index, CFO in cycles/sample) from the metric peak within ``span`` of ``first``."""
     seg = M[first:first + span]
     peak = first + int(np.argmax(seg))
-    return peak, float(-np.angle(P[peak]) / (2 * np.pi * STF_PERIOD))
+    return peak, -cmath.phase(P[peak]) / (2 * np.pi * STF_PERIOD)
 
 
 def stf_cfo(x: np.ndarray, start: int, cfo: float, lags=CFO_LAGS,
@@ -132,7 +134,7 @@ def stf_cfo(x: np.ndarray, start: int, cfo: float, lags=CFO_LAGS,
         if len(seg) <= lag:
             break
         p = np.vdot(seg[lag:], seg[:-lag]) * np.exp(2j * np.pi * cfo * lag)
-        cfo += float(-np.angle(p) / (2 * np.pi * lag))
+        cfo += -cmath.phase(p) / (2 * np.pi * lag)
     return cfo
 
 
@@ -163,7 +165,7 @@ def ltf_timing(x: np.ndarray, guess: int, search: int = 48) -> tuple[int, float]
     score = c2[:hi - lo] + c2[SYM_LEN:SYM_LEN + hi - lo]
     i = int(np.argmax(score))
     sq = seg.real.astype(np.float64) ** 2 + seg.imag.astype(np.float64) ** 2
-    e = float(np.sum(sq[i:i + FFT_LEN]) + np.sum(sq[i + SYM_LEN:i + SYM_LEN + FFT_LEN]))
+    e = float(sq[i:i + FFT_LEN].sum() + sq[i + SYM_LEN:i + SYM_LEN + FFT_LEN].sum())
     quality = float(score[i] / max(e * _LTF_ENERGY, 1e-30))
     return lo + i, quality
 
@@ -173,11 +175,11 @@ def mid_cfo(x: np.ndarray, stf0: int) -> float:
     coarsely corrected ``x`` (unambiguous to +-1/128)."""
     a = x[stf0:stf0 + STF_LEN - MID_LAG]
     b = x[stf0 + MID_LAG:stf0 + STF_LEN]
-    return float(-np.angle(np.vdot(b, a)) / (2 * np.pi * MID_LAG))
+    return -cmath.phase(np.vdot(b, a)) / (2 * np.pi * MID_LAG)
 
 
 def fine_cfo(x: np.ndarray, body0: int) -> float:
     """Residual CFO (cycles/sample) from the two LTF bodies starting at ``body0``."""
     a = x[body0:body0 + FFT_LEN]
     b = x[body0 + SYM_LEN:body0 + SYM_LEN + FFT_LEN]
-    return float(-np.angle(np.vdot(b, a)) / (2 * np.pi * SYM_LEN))
+    return -cmath.phase(np.vdot(b, a)) / (2 * np.pi * SYM_LEN)

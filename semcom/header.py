@@ -241,20 +241,25 @@ def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
     return np.array(bits[::-1], dtype=np.uint8)[:n_info]
 
 
+# copy 2's order: value i of copy 2 is value _COPY2[i] of the block (each symbol's 48 values
+# rotated by COPY_SHIFT carriers); _COPY2_INV undoes it
+_COPY2 = np.roll(np.arange(BLOCK_BITS).reshape(-1, _N_DATA), COPY_SHIFT, axis=1).reshape(-1)
+_COPY2_INV = np.argsort(_COPY2)
+
+
 def repeat_block(block: np.ndarray) -> np.ndarray:
     """One 480-value block (10 symbols x 48 carriers) -> the 960 values on the air: the block,
     then the block with each symbol's values rotated by :data:`COPY_SHIFT` carriers."""
-    b = np.asarray(block).reshape(-1, _N_DATA)
-    return np.concatenate([b.reshape(-1), np.roll(b, COPY_SHIFT, axis=1).reshape(-1)])
+    b = np.asarray(block).reshape(-1)
+    return np.concatenate([b, b[_COPY2]])
 
 
 def combine_copies(soft: np.ndarray) -> np.ndarray:
     """960 soft values on the air -> 480: the two copies, aligned and added."""
-    s = np.asarray(soft, dtype=np.float64)[:FRAME_BITS]
+    s = np.asarray(soft, dtype=np.float64).reshape(-1)[:FRAME_BITS]
     if s.size < FRAME_BITS:
         raise HeaderError(f"header of {s.size} soft values, expected {FRAME_BITS}")
-    b2 = np.roll(s[BLOCK_BITS:].reshape(-1, _N_DATA), -COPY_SHIFT, axis=1).reshape(-1)
-    return s[:BLOCK_BITS] + b2
+    return s[:BLOCK_BITS] + s[BLOCK_BITS:][_COPY2_INV]
 
 
 def encode_header(h: Header) -> np.ndarray:
