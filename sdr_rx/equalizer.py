@@ -31,6 +31,7 @@ import cmath
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft as sp_fft
 
 from semcom import numerology as nm
 
@@ -71,9 +72,15 @@ _EXTRA_LIMIT = 2.0 * (CIR_TAPS - SHORT_TAPS) / 2
 
 
 def fft_symbols(x: np.ndarray, body0: int, n: int) -> np.ndarray:
-    """``n`` OFDM symbols whose first body starts at ``body0`` -> (n, 64) shifted spectra."""
-    idx = body0 + np.arange(n)[:, None] * nm.SYM_LEN + np.arange(nm.FFT_LEN)[None, :]
-    return np.fft.fft(x[idx], axis=1)[:, _FFTSHIFT]
+    """``n`` OFDM symbols whose first body starts at ``body0`` -> (n, 64) shifted spectra
+    (scipy's FFT on a strided complex64 view: no index array, no float64 copy)."""
+    start = body0 - nm.CP_LEN
+    if start >= 0 and start + n * nm.SYM_LEN <= len(x):
+        v = x[start:start + n * nm.SYM_LEN].reshape(n, nm.SYM_LEN)[:, nm.CP_LEN:]
+    else:
+        idx = body0 + np.arange(n)[:, None] * nm.SYM_LEN + np.arange(nm.FFT_LEN)[None, :]
+        v = x[idx]
+    return sp_fft.fft(v, axis=1)[:, _FFTSHIFT]
 
 
 @dataclass

@@ -202,8 +202,10 @@ class StreamReceiver:
                            span=nm.FFT_LEN + nm.SYM_LEN)
         body0 = start_abs - lo
         hdr_end = start_abs + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN
-        x = sync.rotate(self.buf[self._rel(start_abs):self._rel(hdr_end)], cfo, body0)
-        Y = eq.fft_symbols(x, 0, 2 + nm.HEADER_SYMBOLS)
+        cp = nm.CP_LEN                   # symbols with their cyclic prefixes: an FFT view
+        x = sync.rotate(self.buf[self._rel(start_abs - cp):self._rel(hdr_end - cp)], cfo,
+                        body0 - cp)
+        Y = eq.fft_symbols(x, cp, 2 + nm.HEADER_SYMBOLS)
         est = eq.estimate_ltf(Y[:2])
         soft, ph = eq.header_soft(Y[2:], est)
         cfo_hz = cfo * self.samp_rate
@@ -235,9 +237,11 @@ class StreamReceiver:
         """Equalise a frame whose samples are all in the buffer."""
         # the payload, CFO-corrected with the header pass's phase reference (sample lo)
         p0 = lo + body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN
-        xp = sync.rotate(self.buf[self._rel(p0):self._rel(frame_end)], cfo, p0 - lo)
+        cp = nm.CP_LEN
+        xp = sync.rotate(self.buf[self._rel(p0 - cp):self._rel(frame_end - cp)], cfo,
+                         p0 - cp - lo)
         n_pay = -(-header.payload_len // nm.N_DATA)
-        Yp = eq.fft_symbols(xp, 0, n_pay)
+        Yp = eq.fft_symbols(xp, cp, n_pay)
         Yl, Yh = Y_hdr[:2], Y_hdr[2:]
         est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits), taps)  # = encode_header()
         X, err, ph, z = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
