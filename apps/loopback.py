@@ -18,17 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+from apps.rx import image_line
 from semcom import numerology as nm
 from semcom.snr import CONVENTION
 
@@ -37,6 +36,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class JsonlTail:
+    """New complete JSON-object lines of a file another process appends to."""
+
+    def __init__(self, path: Path):
+        self.path, self.pos, self.rest = path, 0, ""
+
+    def read(self) -> list[dict]:
+        try:
+            with open(self.path) as f:
+                f.seek(self.pos)
+                chunk = f.read()
+                self.pos = f.tell()
+        except FileNotFoundError:
+            return []
+        *lines, self.rest = (self.rest + chunk).split("\n")
+        out = []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
 
 
 def prepare_images(images: str, out: Path, max_side: int) -> list[Path]:
@@ -255,7 +280,7 @@ def run(args) -> int:
               "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
               "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
         + (["--feedback", fb] if args.adaptive else []) + rx_record,
-        stdout=subprocess.PIPE, stderr=open(out / "rx.err", "w"), text=True, **popen)
+        stdout=open(out / "rx.out", "w"), stderr=open(out / "rx.err", "w"), **popen)
     if args.radio_dev is None:
         procs["channel"] = subprocess.Popen(
             py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
@@ -290,33 +315,31 @@ def run(args) -> int:
 
     interrupted = timed_out = False
     failed: dict[str, int] = {}     # child -> return code, for children that failed
-    lines: queue.Queue = queue.Queue()
+    # the RX's results come from its image records in its frame log (JSON lines, the
+    # schema of sdr_rx.framelog), never from its human-readable output
+    rx_log = JsonlTail(out / "rx" / "frames.jsonl")
 
-    def read_rx():
-        for line in procs["rx"].stdout:
-            lines.put(line)
-        lines.put(None)
-    threading.Thread(target=read_rx, daemon=True).start()
+    def show(recs):
+        for rec in recs:
+            if rec.get("event") == "image" and "image_id" in rec:
+                bar.update(1)
+                tqdm.write(f"true SNR {true_snr(truth_path, rec['image_id'])}  "
+                           + image_line(rec))
     bar = tqdm(total=n, desc="loopback", unit="img", file=sys.stderr, leave=False)
     try:
         deadline = time.monotonic() + args.timeout
         while True:
-            try:
-                line = lines.get(timeout=0.2)
-            except queue.Empty:
-                line = ""
-            if line is None:                # the RX ended: it says how below
+            rx_done = procs["rx"].poll() is not None
+            show(rx_log.read())
+            if rx_done:                     # the RX ended: it says how below
                 for name, wait_s in (("rx", 30), ("tx", 10)):   # the TX writes its log
                     try:
                         procs[name].wait(timeout=wait_s)
                     except subprocess.TimeoutExpired:
                         pass
+                show(rx_log.read())
                 break
-            if line.startswith("rx: image"):
-                bar.update(1)
-                image_id = int(line.split()[2])
-                tqdm.write(f"true SNR {true_snr(truth_path, image_id)}  " +
-                           line.rstrip()[len("rx: "):])
+            time.sleep(0.2)
             # the channel never ends by itself; the TX ends, but with status 0
             for name in [k for k in ("channel", "tx") if k in procs]:
                 rc = procs[name].poll()

@@ -21,16 +21,21 @@ import time
 from pathlib import Path
 
 
-def _print_image(rec: dict) -> None:
+def image_line(rec: dict) -> str:
+    """One image record (the decoder's, as in frames.jsonl and summary.json) as a line."""
     q = (f"PSNR {rec['psnr_db']:6.2f} dB SSIM {rec['ssim']:.3f}" if "psnr_db" in rec
          else "no reference")
     flag = f" LOST ({rec['cause']})" if rec.get("lost") else " PARTIAL" if rec["partial"] else ""
-    print(f"rx: image {rec['image_id']:5d}  keep {rec['keep']:3d}  symbols {rec['symbols']:7d}"
-          f"  frames "
-          f"{rec['frames_received']}/{rec['frame_count']}  est SNR {rec['est_snr_db']:6.2f} dB"
-          f"  {q}{flag}" + (f"  overflows {rec['radio']['overflows']} short "
-                            f"{rec['radio']['shortfall_samples']}" if "radio" in rec else ""),
-          flush=True)
+    snr = rec.get("est_snr_db")
+    return (f"image {rec['image_id']:5d}  keep {rec['keep']:3d}  symbols {rec['symbols']:7d}"
+            f"  frames {rec['frames_received']}/{rec['frame_count']}  est SNR "
+            f"{'   -  ' if snr is None else f'{snr:6.2f}'} dB  {q}{flag}"
+            + (f"  overflows {rec['radio']['overflows']} short "
+               f"{rec['radio']['shortfall_samples']}" if "radio" in rec else ""))
+
+
+def _print_image(rec: dict) -> None:
+    print("rx: " + image_line(rec), flush=True)
 
 
 def check_args(args) -> None:

@@ -26,15 +26,17 @@ from gnuradio import gr
 from channel.core import ChannelCore
 from channel.impairments import Settings
 from channel.schedules import make_schedule
+from semcom import numerology as nm
+from semcom.ofdm import DEFAULT_SAMP_RATE
 from semcom.validate import OptionError
 
 MAX_CONTROL_BYTES = 65536
 
 
 class channel_emulator(gr.basic_block):  # noqa: N801
-    def __init__(self, settings_json: str = "{}", seed: int = 0, samp_rate: float = 1e6,
-                 tx_rms: float = 0.25, schedule: str = "", control: str = "",
-                 truth_path: str = "", truth_pub: str = ""):
+    def __init__(self, settings_json: str = "{}", seed: int = 0,
+                 samp_rate: float = DEFAULT_SAMP_RATE, tx_rms: float = nm.DEFAULT_TX_RMS,
+                 schedule: str = "", control: str = "", truth_path: str = "", truth_pub: str = ""):
         gr.basic_block.__init__(self, name="semcom_channel_emulator", in_sig=[np.complex64],
                                 out_sig=[np.complex64])
         self.set_tag_propagation_policy(gr.TPP_DONT)

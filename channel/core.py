@@ -31,7 +31,7 @@ import numpy as np
 from channel.impairments import Settings
 from channel.schedules import Schedule
 from semcom import numerology as nm
-from semcom.ofdm import HEADER_SPAN, read_clean_header
+from semcom.ofdm import DEFAULT_SAMP_RATE, HEADER_SPAN, read_clean_header
 from semcom.profiles import profile_powers
 
 NOISE_BLOCK = 4096
@@ -65,7 +65,7 @@ class BurstRecord:
 
 class ChannelCore:
     def __init__(self, settings: Settings | None = None, seed: int = 0,
-                 samp_rate: float = 1e6, tx_rms: float = nm.DEFAULT_TX_RMS,
+                 samp_rate: float = DEFAULT_SAMP_RATE, tx_rms: float = nm.DEFAULT_TX_RMS,
                  schedule: Schedule | None = None, on_burst=None):
         self.s = settings or Settings()
         self.seed = int(seed)

@@ -30,7 +30,7 @@ from sdr_tx.rate_control import rate_control
 
 class semcom_tx(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, sink_kind='zmq', sink_address='tcp://127.0.0.1:5555', repeat=1, max_side=0, images_in_flight=0, samp_rate=1e6, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, sink_kind='zmq', sink_address='tcp://127.0.0.1:5555', repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
         gr.top_block.__init__(self, "semcom TX", catch_exceptions=False)
 
         ##################################################
@@ -248,7 +248,7 @@ def argument_parser():
         "--repeat", dest="repeat", type=intx, default=1,
         help="Set Repeat [default=%(default)r]")
     parser.add_argument(
-        "--max-side", dest="max_side", type=intx, default=0,
+        "--max-side", dest="max_side", type=intx, default=256,
         help="Set Max image side [default=%(default)r]")
     parser.add_argument(
         "--images-in-flight", dest="images_in_flight", type=intx, default=0,

@@ -31,7 +31,7 @@ from sdr_tx.rate_control import rate_control
 
 class semcom_tx_pluto(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=0, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', tx_atten=30.0, buffer_size=8192, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', tx_atten=30.0, buffer_size=8192, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
         gr.top_block.__init__(self, "semcom TX (PlutoSDR)", catch_exceptions=False)
 
         ##################################################
@@ -276,7 +276,7 @@ def argument_parser():
         "--repeat", dest="repeat", type=intx, default=1,
         help="Set Repeat [default=%(default)r]")
     parser.add_argument(
-        "--max-side", dest="max_side", type=intx, default=0,
+        "--max-side", dest="max_side", type=intx, default=256,
         help="Set Max image side [default=%(default)r]")
     parser.add_argument(
         "--images-in-flight", dest="images_in_flight", type=intx, default=0,

@@ -192,7 +192,10 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
     def _publish(self, rec: dict, img) -> None:
         """One image's record (decoded or lost) to the log, the results, ``on_image`` and the
-        ``images`` port."""
+        ``images`` port. ``snr_est_db`` is the estimate (the one spelling); ``est_snr_db``, its
+        older name, stays beside it for readers of summary.json and frames.jsonl."""
+        if "est_snr_db" in rec:
+            rec.setdefault("snr_est_db", rec["est_snr_db"])
         self.log.event("image", **rec)
         with self.lock:
             self.results.append(rec)

@@ -9,6 +9,10 @@ import numpy as np
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm"}
 
 
+# the side larger images are shrunk to by default (tx, rx, loopback, calibrate, the TX graphs)
+DEFAULT_MAX_SIDE = 256
+
+
 class ImageError(ValueError):
     """An image file that cannot be read, or a folder without images (names the path)."""
 

@@ -14,6 +14,8 @@ from semcom.header import Header, HeaderError, decode_header
 
 # samples from a burst's first sample to the end of its header
 HEADER_SPAN = (nm.N_SYNC_SYMBOLS + nm.HEADER_SYMBOLS) * nm.SYM_LEN
+# the PHY's default sample rate: 15.625 kHz carriers, a 16 us cyclic prefix
+DEFAULT_SAMP_RATE = 1e6
 LTF_INDEX = 2                     # first LTF symbol (after the two STF symbols)
 
 _USED = np.array([nm.shifted_index(k) for k in nm.USED_CARRIERS])

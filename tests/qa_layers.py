@@ -204,3 +204,15 @@ def test_the_training_channel_uses_the_phys_data_carriers():
     bins = sorted(int(b) for b in OFDMMultipath("incp").carriers)
     assert bins == sorted(k % nm.FFT_LEN for k in nm.DATA_CARRIERS)
     assert not {k % nm.FFT_LEN for k in nm.PILOT_CARRIERS} & set(bins)
+
+
+def test_cli_defaults_come_from_the_components():
+    """--max-side and --samp-rate defaults are declared once (semcom.images, semcom.ofdm), not
+    as numbers in each subcommand."""
+    import re
+
+    for f in (REPO / "semcom" / "cli").glob("*.py"):
+        text = f.read_text()
+        for flag in ("--max-side", "--samp-rate"):
+            for m in re.finditer(rf'"{flag}"[^)]*default=([^,)\s]+)', text):
+                assert not re.fullmatch(r"[\d.e+-]+", m.group(1)), (f.name, flag, m.group(1))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from semcom.images import DEFAULT_MAX_SIDE
+
 
 def add_radio_arguments(q) -> None:
     q.add_argument("--serial", required=True, help="the device's serial number (file name)")
@@ -40,7 +42,7 @@ def add_parser(sub, name: str) -> None:
         q = sp.add_parser(what)
         q.add_argument("--model", default="default")
         q.add_argument("--images", type=int, default=5)
-        q.add_argument("--max-side", type=int, default=256)
+        q.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
         q.add_argument("--seed", type=int, default=0)
         q.add_argument("--threads", type=int, default=2)
         q.add_argument("--out", default="")

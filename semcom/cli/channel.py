@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from semcom import numerology as nm
+from semcom.ofdm import DEFAULT_SAMP_RATE
 
 
 def add_impairment_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--truth", default="", help="write each frame's true SNR here (JSON lines)")
     p.add_argument("--truth-pub", default="", help="publish each frame's true SNR (ZMQ PUB)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--samp-rate", type=float, default=DEFAULT_SAMP_RATE)
     p.add_argument("--tx-rms", type=float, default=nm.DEFAULT_TX_RMS,
                    help="the TX's burst RMS the SNR refers to")
     p.add_argument("--realtime", action="store_true",

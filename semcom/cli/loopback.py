@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 
 from semcom import numerology as nm
+from semcom.images import DEFAULT_MAX_SIDE
+from semcom.ofdm import DEFAULT_SAMP_RATE
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from semcom.cli.channel import add_impairment_arguments
 
     p.add_argument("--images", default="", help="image folder (default: held-out photos)")
-    p.add_argument("--max-side", type=int, default=256)
+    p.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE)
     p.add_argument("--keep", type=int, default=0, help="latent channels sent (0: all)")
     p.add_argument("--tx-snr", type=float, default=10.0, help="SNR the encoder is told (dB)")
     p.add_argument("--model", default="default")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="out/loopback")
-    p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--samp-rate", type=float, default=DEFAULT_SAMP_RATE)
     p.add_argument("--frame-symbols", type=int, default=nm.DEFAULT_FRAME_SYMBOLS)
     p.add_argument("--realtime", action="store_true")
     p.add_argument("--timeout", type=float, default=300.0, help="give up after this many s")

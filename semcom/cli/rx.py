@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from semcom.images import DEFAULT_MAX_SIDE
+from semcom.ofdm import DEFAULT_SAMP_RATE
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iq-in", default="tcp://127.0.0.1:5556", help="ZMQ address to bind")
@@ -12,12 +15,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="out/rx", help="output folder")
     p.add_argument("--reference", default="",
                    help="the original images (folder, TX order) for PSNR/SSIM")
-    p.add_argument("--max-side", type=int, default=256,
+    p.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
                    help="the TX's --max-side, to size the references alike")
     p.add_argument("--num-images", type=int, default=0, help="stop after this many images")
     p.add_argument("--idle-timeout", type=float, default=0.0,
                    help="stop after this many seconds without a frame (0: never)")
-    p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--samp-rate", type=float, default=DEFAULT_SAMP_RATE)
     p.add_argument("--any-model", action="store_true",
                    help="accept frames of any model id (default: only --model's)")
     p.add_argument("--feedback", default="",

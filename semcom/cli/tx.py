@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from semcom import numerology as nm
+from semcom.images import DEFAULT_MAX_SIDE
+from semcom.ofdm import DEFAULT_SAMP_RATE
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,8 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iq-out", default="tcp://127.0.0.1:5555", help="ZMQ address to connect to")
     p.add_argument("--file", default="", help="write cf32 IQ here instead of ZMQ")
     p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--max-side", type=int, default=256, help="shrink larger images (0: keep)")
-    p.add_argument("--samp-rate", type=float, default=1e6)
+    p.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
+                   help="shrink larger images (0: keep)")
+    p.add_argument("--samp-rate", type=float, default=DEFAULT_SAMP_RATE)
     p.add_argument("--log", default="", help="write per-image records here (JSON lines)")
     p.add_argument("--peer-timeout", type=float, default=15.0,
                    help="ZMQ: give up (exit 1) when no receiver is connected for this many "
