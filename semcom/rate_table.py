@@ -81,15 +81,3 @@ class RateTable:
                                  f"not for {model_hash}: refused")
         return cls(doc["model_hash"], doc["channels"], doc["snr_db"], doc["keep"],
                    doc["psnr_db"], doc.get("ssim"), doc.get("source", ""))
-
-    @classmethod
-    def from_eval(cls, results: list[dict], model_hash: str, channels: int,
-                  source: str) -> RateTable:
-        """From `semcom eval`'s ``results`` records (method "model")."""
-        rs = [r for r in results if r["method"] == "model"]
-        snrs = sorted({r["snr_db"] for r in rs})
-        keeps = sorted({r["keep"] for r in rs})
-        grid = {(r["keep"], r["snr_db"]): r for r in rs}
-        return cls(model_hash, channels, snrs, keeps,
-                   [[grid[(k, s)]["mean_psnr_db"] for s in snrs] for k in keeps],
-                   [[grid[(k, s)]["mean_ssim"] for s in snrs] for k in keeps], source)

@@ -9,18 +9,12 @@ symbols actually sent, so at ``snr_db`` the complex noise on each symbol has var
 
 from __future__ import annotations
 
-import math
-
 CONVENTION = ("Es/N0 per JSCC symbol: average energy of a transmitted (unit-power) JSCC symbol "
               "over the complex noise power on that symbol after demodulation")
 
 
 def db_to_lin(db: float) -> float:
     return 10.0 ** (db / 10.0)
-
-
-def lin_to_db(lin: float) -> float:
-    return 10.0 * math.log10(lin)
 
 
 def noise_var(snr_db: float, signal_power: float = 1.0) -> float:
