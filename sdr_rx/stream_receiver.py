@@ -24,7 +24,8 @@ from semcom.viterbi import decode_header_bits, header_dict, header_symbols
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = sync.MIN_LTF_QUALITY
 MAX_BUFFER = 1 << 22
-MAX_SCAN = 1 << 15      # the detector scans at most this many samples per step
+MAX_SCAN = 1 << 12      # the detector scans at most this many samples per step (a trigger
+                        # ends a scan: the metric past it would be recomputed after the frame)
 LTF_SEARCH = 64         # the LTF is searched this far either side of where the STF puts it
 LEAD_IN = 128
 # A sample with a component beyond this is as unusable as NaN or Inf: the detector's float32

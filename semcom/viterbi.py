@@ -23,6 +23,7 @@ from semcom.header import viterbi_decode as reference_viterbi
 
 # Tap i of generator j multiplies the input i steps back (register bit K-1-i).
 _TAPS = np.array([[(g >> (K - 1 - i)) & 1 for i in range(K)] for g in G], np.int64)
+_TAPS_F = _TAPS.astype(np.float64)
 # Rounding of the path metrics is below ~1e-13 of sum|s|; the shortcut needs each |s_i| far
 # above that (and metrics far from the reference's -1e18 for unreachable states).
 _MARGIN = 1e-9
@@ -48,13 +49,24 @@ def _inv_g0(n: int) -> np.ndarray:
     return _INV_G0[:n]
 
 
+_INV_G0_F: dict[int, np.ndarray] = {}
+
+
+def _inv_g0_float(n: int) -> np.ndarray:
+    f = _INV_G0_F.get(n)
+    if f is None:
+        f = _INV_G0_F[n] = _inv_g0(n).astype(np.float64)
+    return f
+
+
 def conv_encode(bits: np.ndarray) -> np.ndarray:
     """Same output as :func:`semcom.header.conv_encode`: 2 coded bits per input bit plus the
     K-1 zero tail bits, interleaved (g0, g1)."""
-    b = np.concatenate([np.asarray(bits, np.int64), np.zeros(K - 1, np.int64)])
+    b = np.zeros(len(bits) + K - 1)
+    b[:len(bits)] = bits
     out = np.empty((len(b), 2), np.uint8)
     for j in range(2):
-        out[:, j] = np.convolve(b, _TAPS[j])[:len(b)] & 1
+        out[:, j] = np.convolve(b, _TAPS_F[j])[:len(b)].astype(np.int64) & 1
     return out.reshape(-1)
 
 
@@ -67,7 +79,9 @@ def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
         total = float(mag.sum())
         if np.isfinite(total) and total < _MAX_SUM and float(mag.min()) > _MARGIN * total:
             hard = (s < 0).astype(np.int64)                     # BPSK: + is bit 0
-            u = np.convolve(hard[0::2], _inv_g0(steps))[:steps] & 1
+            # float convolution (exact: sums of at most `steps` ones; 2x faster than int64)
+            u = np.convolve(hard[0::2].astype(np.float64),
+                            _inv_g0_float(steps))[:steps].astype(np.int64) & 1
             if not u[steps - (K - 1):].any() and np.array_equal(conv_encode(u[:steps - (K - 1)]),
                                                                 hard):
                 return u[:n_info].astype(np.uint8)
