@@ -27,8 +27,11 @@ def settings_from_args(args) -> dict:
 
 
 def schedule_from_args(args) -> str:
-    for kind, val in (("steps", args.snr_steps), ("ramp", args.snr_ramp),
-                      ("walk", args.snr_walk), ("trace", args.snr_trace)):
+    """The first SNR schedule given (``--snr-<kind>``, kinds :data:`channel.KINDS`)."""
+    from channel import KINDS
+
+    for kind in KINDS:
+        val = getattr(args, f"snr_{kind}", "")
         if val:
             return f"{kind}:{val}"
     return ""

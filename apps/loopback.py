@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from apps.rx import image_line
+from channel.impairments import FLAGS
+from channel.schedules import KINDS
 from semcom import numerology as nm
 from semcom.snr import CONVENTION
 
@@ -257,13 +259,10 @@ def run(args) -> int:
         if f.exists():
             f.unlink()
     ch_args = []
-    for k, v in vars(args).items():
-        flag = "--" + k.replace("_", "-")
-        if k in ("snr", "cfo_hz", "sro_ppm", "timing_offset", "multipath", "fading",
-                 "doppler_hz", "rician_k", "phase_noise_deg", "iq_gain_db", "iq_phase_deg",
-                 "dc_offset", "clip", "snr_steps", "snr_ramp", "snr_walk", "snr_trace") and \
-                v not in (None, ""):
-            ch_args += [flag, str(v)]
+    for k in CHANNEL_OPTIONS:           # the emulator's own options, passed on as given
+        v = getattr(args, k, None)
+        if v not in (None, ""):
+            ch_args += ["--" + k.replace("_", "-"), str(v)]
     procs = {}
     repo_root = str(Path(__file__).resolve().parents[1])
     popen = dict(env=env, cwd=repo_root, start_new_session=True)
@@ -393,9 +392,11 @@ def run(args) -> int:
     return 0
 
 
-IMPAIRMENTS = ("snr", "cfo_hz", "sro_ppm", "timing_offset", "multipath", "fading", "doppler_hz",
-               "rician_k", "phase_noise_deg", "iq_gain_db", "iq_phase_deg", "dc_offset", "clip",
-               "snr_steps", "snr_ramp", "snr_walk", "snr_trace", "realtime")
+# the channel emulator's options (argparse names): each impairment (channel.FLAGS, defined
+# once there) and the SNR schedules (channel.KINDS)
+CHANNEL_OPTIONS = tuple(f[2:].replace("-", "_") for f in FLAGS.values()) + tuple(
+    f"snr_{k}" for k in KINDS)
+IMPAIRMENTS = CHANNEL_OPTIONS + ("realtime",)
 
 
 def _merge_truth(record: Path, truth_path: Path, summary: dict, channel: dict) -> None:
