@@ -243,7 +243,6 @@ def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
     (:func:`smooth_phases`); without, each symbol uses its own pilots."""
     z = pilot_corr(Y_pay, est.H, first_symbol)
     ph = smooth_phases(ph_hdr, z) if ph_hdr is not None and len(z) else np.angle(z)
-    Yc = Y_pay[:, DATA] * np.exp(-1j * ph)[:, None]
     Hd = est.H[DATA_IN_USED]
     g2 = np.abs(Hd) ** 2
     s2 = est.noise_var * (1.0 + 1.0 / est.n_obs)     # noise + channel-estimate error
@@ -251,6 +250,7 @@ def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
     unbias = g2 >= s2
     gain = np.where(unbias, mmse * (g2 + s2) / np.maximum(g2, 1e-30), mmse)
     err = np.where(unbias, s2 / np.maximum(g2, 1e-30), s2 / (g2 + s2))
-    X = Yc * gain[None, :]
-    return (X.astype(np.complex64), np.broadcast_to(err, X.shape).astype(np.float32), ph,
-            z)
+    # phase and gain as one (n, 48) complex64 factor, one product with the data carriers
+    w = np.exp(-1j * ph).astype(np.complex64)[:, None] * gain.astype(np.complex64)[None, :]
+    X = np.multiply(Y_pay[:, DATA], w, dtype=np.complex64)
+    return X, np.broadcast_to(err.astype(np.float32), X.shape).copy(), ph, z

@@ -142,12 +142,14 @@ def rotate(x: np.ndarray, cfo: float, n0: int = 0) -> np.ndarray:
     """Remove a CFO of ``cfo`` cycles/sample (sample ``i`` of ``x`` has absolute index n0+i).
 
     The phasor is built from 64-sample blocks (one exp per block start and per offset in a
-    block, then their products) instead of one exp per sample: 1.7x faster, and equal to the
-    per-sample exp within a few ulp of complex128, below complex64's resolution."""
+    block, then their products, in complex64) instead of one exp per sample: equal to the
+    per-sample exp within complex64's resolution (each block start is exact in float64, so
+    no error accumulates along the block)."""
     m, block = len(x), 64
-    inner = np.exp(-2j * np.pi * cfo * np.arange(block))
+    inner = np.exp(-2j * np.pi * cfo * np.arange(block)).astype(np.complex64)
     outer = np.exp(-2j * np.pi * cfo * (n0 + block * np.arange(-(-m // block))))
-    return (x * (outer[:, None] * inner[None, :]).reshape(-1)[:m]).astype(np.complex64)
+    ph = (outer.astype(np.complex64)[:, None] * inner[None, :]).reshape(-1)[:m]
+    return np.multiply(x, ph, dtype=np.complex64)
 
 
 def ltf_timing(x: np.ndarray, guess: int, search: int = 48) -> tuple[int, float]:
