@@ -11,15 +11,18 @@ All on whole frames with numpy. Frequency vectors are fft-shifted (carrier ``k``
    consecutive symbols, intercept from all) plus a windowed deviation (phase noise), so no
    symbol relies on its own 4 pilots; soft BPSK values ``Re(conj(H) Y e^{-j phi}) / sigma^2``
    go to the Viterbi decoder.
-3. Once the header's CRC holds, its 480 BPSK symbols are known: ``H`` and ``sigma^2`` are
-   re-estimated from LTF + header (12 known symbols per carrier, phases from all carriers),
+3. Once the header's CRC holds, its 960 BPSK symbols are known: ``H`` and ``sigma^2`` are
+   re-estimated from LTF + header (22 known symbols per carrier, phases from all carriers),
    which is what the payload uses and what the SNR estimate reports.
-4. Payload: pilot phases smoothed along a line through the header's phases (residual CFO)
-   plus a moving average (slow phase noise), MMSE ``conj(H) Y / (|H|^2 + s2)``, then scaled by
+4. Payload: a line through the header's phases (residual CFO) plus the payload pilots'
+   deviation from it averaged over 9 symbols (slow phase noise), in the complex domain;
+   MMSE ``conj(H) Y / (|H|^2 + s2)``, then scaled by
    ``(|H|^2 + s2) / |H|^2`` on carriers whose SNR is at least 0 dB (unbiased MMSE: same SINR,
    no shrinkage, so a flat channel gives the decoder exactly what simulation's AWGN does);
    deeper-faded carriers keep the biased MMSE output. ``s2`` includes the channel-estimate
-   error. Each payload symbol also gets its error variance.
+   error. Each payload symbol also gets its error variance. The payload check
+   (:func:`pilot_presence`) projects the pilots on their expected values over a window sized
+   by the frame's SNR: only a frame whose signal stops (is truly cut) fails it.
 
 SNR estimate (product convention): ``mean_k |H_k|^2 / sigma^2`` over the data carriers, the
 average energy of a unit-power JSCC symbol over the noise on it after the FFT.

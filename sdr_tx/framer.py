@@ -2,7 +2,7 @@
 
 Input: complex64 symbols ``(keep, lat_h, lat_w)`` (the sent latent channels) and the image's
 identity, and the side-information bits of models that have them; output: a list of ``(Header,
-complex64 vector)`` where the vector holds the 480 header symbols followed by the frame's
+complex64 vector)`` where the vector holds the 960 header symbols followed by the frame's
 payload, zero-padded to whole OFDM symbols (48 per symbol). With side information, the first
 frame is the side frame (flag ``FLAG_SIDE``, :mod:`semcom.sideinfo`), then the payload frames.
 The OFDM modulator adds preamble and pilots.

@@ -1,8 +1,9 @@
 """OFDM modulator (hier block of GNU Radio C++ blocks) for frames of analog JSCC symbols.
 
-Input: complex64 tagged stream (``packet_len``): one frame's 480 header BPSK symbols and its
-payload, a multiple of 48. Output: complex64 bursts at ``tx_rms`` RMS of full scale, each
-followed by ``guard`` zero samples, with ``tx_sob``/``tx_eob`` tags for hardware sinks.
+Input: complex64 tagged stream (``packet_len``): one frame's 960 header BPSK symbols
+(``semcom.header.FRAME_BITS``) and its payload, a multiple of 48. Output: complex64 bursts at
+``tx_rms`` RMS of full scale, each followed by ``guard`` zero samples, with
+``tx_sob``/``tx_eob`` tags for hardware sinks.
 
 Chain: ``ofdm_carrier_allocator_cvc`` (data, pilots, the 4 preamble symbols) ->
 ``fft_vcc`` (inverse, shifted) -> ``ofdm_cyclic_prefixer`` -> :class:`sdr_tx.tx_level.tx_level`
@@ -35,7 +36,7 @@ class ofdm_modulator(gr.hier_block2):  # noqa: N801
         self.cp = digital.ofdm_cyclic_prefixer(nm.FFT_LEN, nm.SYM_LEN, 0, len_tag_key)
         self.level = tx_level(nm.scale_for_rms(tx_rms), int(guard), len_tag_key)
         # Tagged-stream blocks need a whole burst in their output buffer: size them for the
-        # longest frame (65535 payload symbols: 1370 OFDM symbols, 110k samples).
+        # longest frame (65535 payload symbols: 1390 OFDM symbols, 111k samples).
         longest = nm.burst_samples(65535) + int(guard)
         for blk, items in ((self.allocator, longest // nm.SYM_LEN + 1),
                            (self.ifft, longest // nm.SYM_LEN + 1),
