@@ -272,6 +272,10 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="default")
     p.add_argument("--images", type=int, default=2)
     p.add_argument("--trace-images", type=int, default=16)
+    p.add_argument("--awgn", default=",".join(map(str, AWGN_SNRS)),
+                   help="AWGN SNRs, dB (comma-separated)")
+    p.add_argument("--multipath", default=",".join(map(str, MULTIPATH_SNRS)),
+                   help="SNRs on the incp multipath profile, dB (empty: skip)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--png", default="docs/versus.png")
@@ -306,12 +310,15 @@ def main(argv=None) -> int:
         print(f"  {m.name:>10}: {e.n_codewords:4d} codewords, {e.file_bytes:6d} B, q {e.quality}"
               f"{f', 1/{e.scale} size' if e.scale > 1 else ''}, {e.ofdm_symbols} OFDM symbols, "
               f"threshold {th[m.name]:.2f} dB")
-    awgn = sweep(codec, imgs, budget, AWGN_SNRS, None, args.seed, th, "AWGN")
-    mp = sweep(codec, imgs, budget, MULTIPATH_SNRS, {"multipath": "incp"}, args.seed, th,
-               "multipath profile incp")
+    snrs = [float(x) for x in args.awgn.split(",") if x.strip()]
+    mp_snrs = [float(x) for x in args.multipath.split(",") if x.strip()]
+    awgn = sweep(codec, imgs, budget, snrs, None, args.seed, th, "AWGN")
+    mp = sweep(codec, imgs, budget, mp_snrs, {"multipath": "incp"}, args.seed, th,
+               "multipath profile incp") if mp_snrs else []
     gap = eval_gap(codec, imgs, awgn)
-    tr = trace_run(codec, imgs, budget, args.trace_images, args.seed, th)
-    if args.png:
+    tr = trace_run(codec, imgs, budget, args.trace_images, args.seed, th) \
+        if args.trace_images else []
+    if args.png and awgn and mp:
         plot(awgn, mp, args.png)
     if args.json:
         Path(args.json).write_text(json.dumps({"awgn": awgn, "multipath": mp, "trace": tr,

@@ -34,7 +34,7 @@ DIGITAL_ID = zlib.crc32(b"semcom digital v1: webp, 802.11n LDPC n=1944, Gray QAM
 BIT_PN_SEED = 0xD161                 # coded-bit scrambler
 BIT_IL_SEED = 0xB17                  # per-frame bit interleaver
 CRC_BITS = 16                        # per codeword: CRC-16 of its data bits
-LLR_CLIP = 20.0                      # |LLR| cap: gr-fec's decoder works in likelihood ratios
+LLR_CLIP = 10.0                      # |LLR| cap: gr-fec's decoder works in likelihood ratios
 
 
 THRESHOLDS = Path(__file__).resolve().parent / "fec" / "thresholds.json"
