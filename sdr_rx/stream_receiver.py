@@ -24,8 +24,9 @@ from semcom.viterbi import decode_header_bits, header_dict, header_symbols
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = sync.MIN_LTF_QUALITY
 MAX_BUFFER = 1 << 22
-MAX_SCAN = 1 << 12      # the detector scans at most this many samples per step (a trigger
-                        # ends a scan: the metric past it would be recomputed after the frame)
+MIN_SCAN = 1 << 10      # the detector scans this many samples per step after a frame or a
+MAX_SCAN = 1 << 15      # trigger, doubling up to MAX_SCAN while it finds nothing (the metric
+                        # past a trigger lies inside the frame: computing it is wasted)
 LTF_SEARCH = 64         # the LTF is searched this far either side of where the STF puts it
 LEAD_IN = 128
 # A sample with a component beyond this is as unusable as NaN or Inf: the detector's float32
@@ -88,6 +89,7 @@ class StreamReceiver:
         self.pending = None     # a frame whose header decoded, waiting for its payload
         self._warned_nonfinite = False
         self._drain_limit = None  # during drain(): where the real input ended (+ slack)
+        self._scan = MIN_SCAN     # samples the detector scans in its next step
         self._drain_end = None
 
     # -- buffer ---------------------------------------------------------------------------
@@ -159,17 +161,24 @@ class StreamReceiver:
             return "go", frame
         lag, win = nm.STF_PERIOD, sync.WINDOW
         overlap = win + lag + sync.MIN_RUN + 64
-        seg = self.buf[self._rel(self.search):self._rel(self.search) + MAX_SCAN]
+        seg = self.buf[self._rel(self.search):self._rel(self.search) + self._scan]
         if len(seg) < overlap:
             return "wait", None
         Ms = sync.strided_metric(seg)
         k = sync.find_burst(Ms, 0, self.threshold, sync.MIN_RUN_STRIDED)
         if k is None:
             self.search += sync.STRIDE * max(len(Ms) - sync.MIN_RUN_STRIDED, 1)
-            return ("go" if len(seg) == MAX_SCAN else "wait"), None
+            if len(seg) < self._scan:
+                return "wait", None
+            self._scan = min(2 * self._scan, MAX_SCAN)
+            return "go", None
+        self._scan = MIN_SCAN
         a = self.search + sync.STRIDE * k
         if self.end < a + 2 * sync.PEAK_SPAN + HEADER_SPAN + 2 * nm.SYM_LEN:
-            return "wait", None          # come back with the whole header in the buffer
+            # come back with the whole header in the buffer; resume at the trigger (same
+            # stride grid), not before it
+            self.search = a - sync.STRIDE * sync.MIN_RUN_STRIDED
+            return "wait", None
         # the full-rate metric around the trigger: its peak is the STF start
         m0 = max(a - 2 * sync.STRIDE, self.base)
         span = a - m0 + sync.PEAK_SPAN

@@ -110,6 +110,9 @@ def find_burst(M: np.ndarray, start: int = 0, threshold: float = THRESHOLD,
     above = M[start:] > threshold
     if not above.any():
         return None
+    if min_run == 2:                    # the strided trigger: one vectorised AND
+        hits = np.flatnonzero(above[:-1] & above[1:])
+        return None if hits.size == 0 else start + int(hits[0])
     # run lengths via a sliding sum
     cs = np.concatenate([[0], np.cumsum(above, dtype=np.int64)])
     runs = cs[min_run:] - cs[:-min_run]
