@@ -276,6 +276,13 @@ def main(argv=None) -> int:
           f"4096-sample blocks, last sample of an image -> its PNG on disk: median "
           f"{np.median(lat):.1f} ms, max {lat.max():.1f} ms ({len(lat)} images)"
           if len(lat) else "  latency: no image decoded")
+    for rate in (2e6, 4e6):
+        r = rx_with_decoder(y, args.model, 1, rate=rate)
+        lt = np.array(r["latency_ms"])
+        print(f"  the same, back-to-back images at {rate / 1e6:g} MS/s, PHY and decoder inline in "
+              f"one thread: {r['images']}/{len(imgs)} images, latency median "
+              f"{np.median(lt) if len(lt) else float('nan'):.1f} ms, last "
+              f"{lt[-1] if len(lt) else float('nan'):.1f} ms (growing: the decoder falls behind)")
     return 0
 
 
