@@ -203,3 +203,55 @@ class DigitalEncoder:
         p = encode_payload(image, m, self.budget)
         frames = self.framer.digital_frames(p, image_id, image.shape[:2], tx_snr_db)
         return Encoded(frames, p.mcs, p.n_codewords, p.file_bytes, p.quality, p.scale, p.budget)
+
+
+# -- the encoder block's PDU (encoder -> framer) for a digital image --------------------------
+SCHEME_KEY = "scheme"        # meta key: "digital" (absent: a JSCC latent PDU)
+
+
+def to_pdu(meta, p: DigitalPayload, tx_snr_db: float):
+    """A digital image's payload as the encoder block's output PDU: ``meta`` (the image PDU's
+    meta, a pmt dict) plus ``scheme``, ``mcs``, ``n_codewords``, ``frame_lens``, ``codec``,
+    ``file_bytes``, ``quality``, ``scale``, ``tx_snr_db``; the vector the frames' QAM symbols
+    one after the other."""
+    import pmt
+
+    for k, v in ((SCHEME_KEY, pmt.intern("digital")), ("mcs", pmt.intern(p.mcs.name)),
+                 ("n_codewords", pmt.from_long(p.n_codewords)),
+                 ("frame_lens", pmt.init_s32vector(len(p.payloads),
+                                                   [len(x) for x in p.payloads])),
+                 ("codec", pmt.from_long(p.codec)), ("file_bytes", pmt.from_long(p.file_bytes)),
+                 ("quality", pmt.from_long(p.quality)), ("scale", pmt.from_long(p.scale)),
+                 ("tx_snr_db", pmt.from_double(float(tx_snr_db)))):
+        meta = pmt.dict_add(meta, pmt.intern(k), v)
+    flat = np.concatenate(p.payloads).astype(np.complex64) if p.payloads else \
+        np.zeros(0, np.complex64)
+    return pmt.cons(meta, pmt.init_c32vector(flat.size, flat))
+
+
+def is_digital(meta) -> bool:
+    import pmt
+
+    v = pmt.dict_ref(meta, pmt.intern(SCHEME_KEY), pmt.PMT_NIL)
+    return not pmt.is_null(v) and pmt.symbol_to_string(v) == "digital"
+
+
+def from_pdu(msg) -> DigitalPayload:
+    """The framer's side of :func:`to_pdu`."""
+    import pmt
+
+    meta = pmt.car(msg)
+
+    def get(k):
+        return pmt.to_python(pmt.dict_ref(meta, pmt.intern(k), pmt.PMT_NIL))
+
+    lens = [int(x) for x in pmt.s32vector_elements(
+        pmt.dict_ref(meta, pmt.intern("frame_lens"), pmt.PMT_NIL))]
+    flat = np.asarray(pmt.c32vector_elements(pmt.cdr(msg)), np.complex64)
+    if sum(lens) != flat.size:
+        raise ValueError(f"digital PDU: frame lengths {sum(lens)} != {flat.size} symbols")
+    parts = np.split(flat, np.cumsum(lens)[:-1]) if lens else []
+    m = mcs.by_name(get("mcs"))
+    return DigitalPayload(m, int(get("n_codewords")), parts, int(get("file_bytes")),
+                          int(get("quality")), int(get("scale")), Budget(0, len(lens)),
+                          int(get("codec")))
