@@ -177,7 +177,7 @@ class StreamReceiver:
         if self.end < a + 2 * sync.PEAK_SPAN + HEADER_SPAN + 2 * nm.SYM_LEN:
             # come back with the whole header in the buffer; resume at the trigger (same
             # stride grid), not before it
-            self.search = a - sync.STRIDE * sync.MIN_RUN_STRIDED
+            self.search = max(self.search, a - sync.STRIDE * sync.MIN_RUN_STRIDED)
             return "wait", None
         # the full-rate metric around the trigger: its peak is the STF start
         m0 = max(a - 2 * sync.STRIDE, self.base)
