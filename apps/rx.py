@@ -152,15 +152,16 @@ def run(args) -> int:
             print(f"rx: warning: {w}", file=sys.stderr, flush=True)
         kind, addr = radio.kind, radio.address
         tb = open_radio(radio, lambda: build_radio_rx(
-            args, radio, model=args.model, model_id=model_id, out_dir=str(out), reference="",
+            args, radio, model=args.model, model_id=model_id, out_dir=str(out),
+            reference=args.reference, max_side=args.max_side,
             log_path=str(out / "frames.jsonl"), feedback=args.feedback))
     else:
         tb = semcom_rx(source_kind=kind, source_address=addr, model=args.model,
-                       model_id=model_id, out_dir=str(out), reference="",
-                       log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate,
-                       feedback=args.feedback)
+                       model_id=model_id, out_dir=str(out), reference=args.reference,
+                       max_side=args.max_side, log_path=str(out / "frames.jsonl"),
+                       samp_rate=args.samp_rate, feedback=args.feedback)
     dec, rcv = tb.decoder, tb.receiver
-    dec.attach(log=rcv.log, reference=args.reference, max_side=args.max_side)
+    dec.attach(log=rcv.log)             # one set of counters for the run's summary
     recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
         if args.record else None
     if args.adapt:

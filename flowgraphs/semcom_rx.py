@@ -28,7 +28,7 @@ from sdr_rx.ofdm_receiver import ofdm_receiver
 
 class semcom_rx(gr.top_block):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, feedback=''):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX", catch_exceptions=False)
 
         ##################################################
@@ -43,6 +43,7 @@ class semcom_rx(gr.top_block):
         self.log_path = log_path
         self.samp_rate = samp_rate
         self.feedback = feedback
+        self.max_side = max_side
 
         ##################################################
         # Blocks
@@ -51,7 +52,7 @@ class semcom_rx(gr.top_block):
         self.source = iq_source(source_kind, source_address, False, False)
         self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
 
 
         ##################################################
@@ -117,6 +118,12 @@ class semcom_rx(gr.top_block):
     def set_feedback(self, feedback):
         self.feedback = feedback
 
+    def get_max_side(self):
+        return self.max_side
+
+    def set_max_side(self, max_side):
+        self.max_side = max_side
+
 
 
 def argument_parser():
@@ -149,13 +156,16 @@ def argument_parser():
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
+    parser.add_argument(
+        "--max-side", dest="max_side", type=intx, default=256,
+        help="Set The TX's max image side (references sized alike) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_rx, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -47,7 +47,7 @@ from gnuradio import qtgui
 
 class semcom_rx_gui(gr.top_block, Qt.QWidget):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6, feedback=''):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (GUI)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI)")
@@ -89,6 +89,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.log_path = log_path
         self.samp_rate = samp_rate
         self.feedback = feedback
+        self.max_side = max_side
 
         ##################################################
         # Blocks
@@ -152,7 +153,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
             self.top_grid_layout.setRowStretch(r, 1)
         for c in range(1, 2):
             self.top_grid_layout.setColumnStretch(c, 1)
-        self.decoder = jscc_decoder(model, out_dir, '', 0, 2.0, 1)
+        self.decoder = jscc_decoder(model, out_dir, '', 0, 2.0, 1, max_side=max_side)
         self.constellation = qtgui.const_sink_c(
             1024, #size
             'Equalised JSCC symbols', #name
@@ -272,6 +273,12 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
     def set_feedback(self, feedback):
         self.feedback = feedback
 
+    def get_max_side(self):
+        return self.max_side
+
+    def set_max_side(self, max_side):
+        self.max_side = max_side
+
 
 
 def argument_parser():
@@ -301,6 +308,9 @@ def argument_parser():
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
+    parser.add_argument(
+        "--max-side", dest="max_side", type=intx, default=256,
+        help="Set The TX's max image side (references sized alike) [default=%(default)r]")
     return parser
 
 
@@ -313,7 +323,7 @@ def main(top_block_cls=semcom_rx_gui, options=None):
         Qt.QApplication.setGraphicsSystem(style)
     qapp = Qt.QApplication(sys.argv)
 
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side)
 
     tb.start()
 

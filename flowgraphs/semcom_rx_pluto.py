@@ -29,7 +29,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_pluto(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, feedback=''):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (PlutoSDR)", catch_exceptions=False)
 
         ##################################################
@@ -47,6 +47,7 @@ class semcom_rx_pluto(gr.top_block):
         self.rx_gain = rx_gain
         self.buffer_size = buffer_size
         self.feedback = feedback
+        self.max_side = max_side
 
         ##################################################
         # Blocks
@@ -65,7 +66,7 @@ class semcom_rx_pluto(gr.top_block):
         self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.monitor = radio_monitor(samp_rate)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
 
 
         ##################################################
@@ -153,6 +154,12 @@ class semcom_rx_pluto(gr.top_block):
     def set_feedback(self, feedback):
         self.feedback = feedback
 
+    def get_max_side(self):
+        return self.max_side
+
+    def set_max_side(self, max_side):
+        self.max_side = max_side
+
 
 
 def argument_parser():
@@ -194,13 +201,16 @@ def argument_parser():
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
+    parser.add_argument(
+        "--max-side", dest="max_side", type=intx, default=256,
+        help="Set The TX's max image side (references sized alike) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_rx_pluto, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, feedback=options.feedback)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

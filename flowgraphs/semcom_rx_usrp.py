@@ -30,7 +30,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_usrp(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual', feedback=''):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual', feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (USRP)", catch_exceptions=False)
 
         ##################################################
@@ -48,6 +48,7 @@ class semcom_rx_usrp(gr.top_block):
         self.rx_gain = rx_gain
         self.agc = agc
         self.feedback = feedback
+        self.max_side = max_side
 
         ##################################################
         # Blocks
@@ -72,7 +73,7 @@ class semcom_rx_usrp(gr.top_block):
         self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.monitor = radio_monitor(samp_rate)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
 
 
         ##################################################
@@ -161,6 +162,12 @@ class semcom_rx_usrp(gr.top_block):
     def set_feedback(self, feedback):
         self.feedback = feedback
 
+    def get_max_side(self):
+        return self.max_side
+
+    def set_max_side(self, max_side):
+        self.max_side = max_side
+
 
 
 def argument_parser():
@@ -202,13 +209,16 @@ def argument_parser():
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
+    parser.add_argument(
+        "--max-side", dest="max_side", type=intx, default=256,
+        help="Set The TX's max image side (references sized alike) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_rx_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, rx_gain=options.rx_gain, agc=options.agc, feedback=options.feedback)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, rx_gain=options.rx_gain, agc=options.agc, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()
