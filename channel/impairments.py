@@ -81,6 +81,17 @@ LIMITS = {
 }
 
 
+# what each impairment is (the CLI's help; None: its name says it) and the choices of the named
+# ones: the CLI's options are made from these, Settings and FLAGS
+HELP = {"snr_db": "AWGN SNR in dB (product convention)", "cfo_hz": None,
+        "sro_ppm": "sample-rate offset", "timing_offset": "samples, fractional ok",
+        "multipath": "tap profile: " + ", ".join(PROFILES), "fading": None,
+        "doppler_hz": None, "rician_k": None,
+        "phase_noise_deg": "random-walk std per sample (deg)", "iq_gain_db": None,
+        "iq_phase_deg": None, "dc_offset": "fraction of the TX RMS",
+        "clip": "PA clip level (full scale 1)"}
+CHOICES = {"fading": ["rayleigh", "rician"]}
+
 # command-line flag of each impairment (error messages, the CLI's options)
 FLAGS = {f.name: "--snr" if f.name == "snr_db" else "--" + f.name.replace("_", "-")
          for f in fields(Settings)}

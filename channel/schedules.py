@@ -136,3 +136,7 @@ def make_schedule(kind: str, spec: str, seed: int) -> Schedule:
 
 
 KINDS = ("steps", "ramp", "walk", "trace")
+# the form of each kind's spec (the CLI's help for --snr-<kind>)
+FORMS = {"steps": "T0:S0,T1:S1,... (seconds:dB)", "ramp": "FROM,TO,SECONDS",
+         "walk": "LO,HI,STEP: per-image random walk",
+         "trace": "CSV: snr_db with image, frame or time_s"}

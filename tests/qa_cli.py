@@ -43,3 +43,24 @@ def test_a_bad_option_is_one_line_and_exit_2(capsys):
     assert main(["rx", "--feedback", "bogus://x", "--file", "/dev/null"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--feedback bogus://x" in err[0]
+
+
+def test_every_impairment_is_an_option_of_channel_and_loopback():
+    """The emulator declares its impairments once (channel.impairments); the channel's and the
+    loopback's options are made from them and reach the emulator's settings."""
+    from dataclasses import fields
+
+    from apps.channel import settings_from_args
+    from channel import FLAGS, KINDS, Settings
+    from semcom.cli import build_parser
+
+    sample = {"multipath": "incp", "fading": "rician"}
+    argv = []
+    for f in fields(Settings):
+        argv += [FLAGS[f.name], sample.get(f.name, "1.5")]
+    for cmd in ("channel", "loopback"):
+        args = build_parser().parse_args([cmd, *argv, "--snr-walk", "0,20,3"])
+        got = settings_from_args(args)
+        assert set(got) == {f.name for f in fields(Settings)}, cmd
+        assert got["cfo_hz"] == 1.5 and got["fading"] == "rician"
+        assert all(hasattr(args, f"snr_{k}") for k in KINDS) and args.snr_walk == "0,20,3"

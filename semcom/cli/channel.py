@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 
 from semcom import numerology as nm
 from semcom.ofdm import DEFAULT_SAMP_RATE
 
 
 def add_impairment_arguments(p: argparse.ArgumentParser) -> None:
+    """One option per impairment and per SNR schedule, as the emulator declares them."""
+    from channel.impairments import CHOICES, FLAGS, HELP, Settings
+    from channel.schedules import FORMS, KINDS
+
     g = p.add_argument_group("impairments (each off unless given)")
-    g.add_argument("--snr", type=float, default=None, help="AWGN SNR in dB (product convention)")
-    g.add_argument("--snr-steps", default="", help="T0:S0,T1:S1,... (seconds:dB)")
-    g.add_argument("--snr-ramp", default="", help="FROM,TO,SECONDS")
-    g.add_argument("--snr-walk", default="", help="LO,HI,STEP: per-image random walk")
-    g.add_argument("--snr-trace", default="", help="CSV: snr_db with image, frame or time_s")
-    g.add_argument("--cfo-hz", type=float, default=None)
-    g.add_argument("--sro-ppm", type=float, default=None, help="sample-rate offset")
-    g.add_argument("--timing-offset", type=float, default=None, help="samples, fractional ok")
-    g.add_argument("--multipath", default=None, help="tap profile: incp, long")
-    g.add_argument("--fading", default=None, choices=["rayleigh", "rician"])
-    g.add_argument("--doppler-hz", type=float, default=None)
-    g.add_argument("--rician-k", type=float, default=None)
-    g.add_argument("--phase-noise-deg", type=float, default=None,
-                   help="random-walk std per sample (deg)")
-    g.add_argument("--iq-gain-db", type=float, default=None)
-    g.add_argument("--iq-phase-deg", type=float, default=None)
-    g.add_argument("--dc-offset", type=float, default=None, help="fraction of the TX RMS")
-    g.add_argument("--clip", type=float, default=None, help="PA clip level (full scale 1)")
+    types = {f.name: f.type for f in fields(Settings)}
+    for name, flag in FLAGS.items():
+        numeric = "float" in str(types[name])
+        g.add_argument(flag, type=float if numeric else str, default=None,
+                       choices=CHOICES.get(name), help=HELP.get(name))
+        if name == "snr_db":                 # the schedules of the SNR follow it
+            for kind in KINDS:
+                g.add_argument(f"--snr-{kind}", default="", help=FORMS[kind])
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
