@@ -99,6 +99,12 @@ class DigitalLink:
                 "codewords_lost": e.n_codewords if res is None else res.codewords_lost}
 
 
+def jscc_link(codec, seed: int, settings=None) -> PhyLink:
+    link = PhyLink(codec, seed=seed, settings=settings)
+    link.framer.session = 1        # fixed header bits (a drawn run id would change the run)
+    return link
+
+
 def jscc_send(link: PhyLink, img, tx_snr, snr) -> dict:
     r = link.send(img, link.codec.C, tx_snr, snr, with_ssim=True)
     return {"psnr": r.psnr_db, "ssim": r.ssim, "snr_est": r.frame_snrs}
@@ -111,7 +117,7 @@ def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label):
     print("  " + " | ".join(f"{h:>13}" for h in head))
     rows = []
     for snr in snrs:
-        jl = PhyLink(codec, seed=seed, settings=settings)
+        jl = jscc_link(codec, seed, settings)
         j = [jscc_send(jl, img, snr, snr) for img in imgs]
         per = {}
         for m in mcs.TABLE:
@@ -170,7 +176,7 @@ def eval_gap(codec, imgs, rows) -> list[dict]:
 def trace_run(codec, imgs, budget, n, seed, ctl_th):
     walk = RandomWalk("0,25,5", seed)
     snrs = [walk.value(i) for i in range(n)]
-    jl = PhyLink(codec, seed=seed)
+    jl = jscc_link(codec, seed)
     dl = DigitalLink(budget, seed=seed)
     ctl = McsController(ctl_th)
     j_snr, seq, out = None, 0, []
