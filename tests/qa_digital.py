@@ -242,3 +242,18 @@ def test_mcs_controller_picks_from_reports_with_fallback_and_hysteresis():
     assert d.mcs == "bpsk-1/2" and "no report for" in d.reason
     with pytest.raises(ValueError, match="no threshold for MCS"):
         McsController({"bpsk-1/2": 0.0})
+
+
+def test_encoder_to_framer_pdu_round_trip(photo):
+    import pmt
+
+    p = de.encode_payload(photo, "qpsk-3/4", _budget())
+    meta = pmt.dict_add(pmt.make_dict(), pmt.intern("image_id"), pmt.from_long(3))
+    msg = de.to_pdu(meta, p, 12.0)
+    assert de.is_digital(pmt.car(msg)) and not de.is_digital(meta)
+    q = de.from_pdu(msg)
+    assert (q.mcs, q.n_codewords, q.file_bytes) == (p.mcs, p.n_codewords, p.file_bytes)
+    assert all(np.array_equal(a, b) for a, b in zip(p.payloads, q.payloads, strict=True))
+    bad = pmt.cons(pmt.car(msg), pmt.init_c32vector(3, [0j, 0j, 0j]))
+    with pytest.raises(ValueError, match="frame lengths"):
+        de.from_pdu(bad)
