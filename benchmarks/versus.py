@@ -248,13 +248,13 @@ def measure_thresholds(budget, imgs, seed, target=0.01) -> dict:
     return {"threshold_db": out, "codeword_loss": detail}
 
 
-def plot(rows_awgn, rows_mp, path):
+def plot(rows_awgn, rows_mp, trace, path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), sharey=True)
     for ax, rows, title in ((axes[0], rows_awgn, "AWGN"), (axes[1], rows_mp,
                                                           "multipath (incp)")):
         s = [r["snr_db"] for r in rows]
@@ -263,11 +263,26 @@ def plot(rows_awgn, rows_mp, path):
                     label=f"digital {m.name}")
         ax.plot(s, [r["auto"]["psnr"] for r in rows], "k-s", ms=3, label="digital, MCS auto")
         ax.plot(s, [r["jscc_psnr"] for r in rows], "r-o", ms=4, lw=2, label="JSCC (default)")
-        ax.set_title(f"{title}: equal air time per image, through the OFDM PHY")
+        ax.set_title(title)
         ax.set_xlabel("SNR (dB)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("PSNR (dB)")
     axes[1].legend(fontsize=7, loc="lower right")
+    if trace:
+        ax = axes[2]
+        i = np.arange(len(trace))
+        ax.plot(i, [r["jscc_psnr"] for r in trace], "r-o", ms=4, lw=2, label="JSCC")
+        ax.plot(i, [r["digital_psnr"] for r in trace], "k-s", ms=3, label="digital, MCS auto")
+        tw = ax.twinx()
+        tw.plot(i, [r["snr_db"] for r in trace], color="tab:blue", lw=0.8, ls=":",
+                label="SNR")
+        tw.set_ylabel("SNR (dB)", color="tab:blue")
+        ax.set_title("random walk 0..25 dB, both adaptive")
+        ax.set_xlabel("image")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower left")
+    fig.suptitle("JSCC (default model) vs digital (WebP + LDPC + QAM): equal air time per "
+                 "image, through the OFDM PHY and channel emulator", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"\nwrote {path}")
@@ -325,7 +340,7 @@ def main(argv=None) -> int:
     tr = trace_run(codec, imgs, budget, args.trace_images, args.seed, th) \
         if args.trace_images else []
     if args.png and awgn and mp:
-        plot(awgn, mp, args.png)
+        plot(awgn, mp, tr, args.png)
     if args.json:
         Path(args.json).write_text(json.dumps({"awgn": awgn, "multipath": mp, "trace": tr,
                                                "eval_gap": gap},
