@@ -123,9 +123,8 @@ def pilot_corr(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
     """Each OFDM symbol's pilots correlated with what they should be (complex, one per
     symbol). ``first_symbol`` is the index of ``Y[0]`` counted from the first header symbol
     (it selects the pilot polarity)."""
-    pol = _polarity(first_symbol, len(Y))
-    ref = H[PILOT_IN_USED][None, :] * PILOT_VALUES[None, :] * pol[:, None]
-    return (Y[:, PILOT] * np.conj(ref)).sum(axis=1)
+    hp = np.conj(H[PILOT_IN_USED] * PILOT_VALUES)
+    return (Y[:, PILOT] @ hp) * _polarity(first_symbol, len(Y))
 
 
 def pilot_phases(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
@@ -143,25 +142,24 @@ def header_phases(Y_hdr: np.ndarray, H: np.ndarray, window: int = 9) -> np.ndarr
     slope = cmath.phase(np.vdot(z[:-1], z[1:])) if n > 1 else 0.0
     k = np.arange(n)
     zr = z * np.exp(-1j * slope * k)
-    line = slope * k + cmath.phase(zr.sum())
+    icpt = cmath.phase(zr.sum())
     w = min(window, n)
-    dev = np.convolve(zr * np.exp(-1j * (line - slope * k)), np.ones(w), mode="same")
-    return line + np.angle(dev)
+    dev = np.convolve(zr, np.ones(w), mode="same")           # the line's own rotation is out
+    return slope * k + icpt + np.angle(dev * cmath.exp(-1j * icpt))
 
 
 def header_soft(Y_hdr: np.ndarray, est: ChannelEstimate) -> tuple[np.ndarray, np.ndarray]:
     """-> (960 soft BPSK values, phases) for the header symbols."""
     ph = header_phases(Y_hdr, est.H)
-    Yc = Y_hdr[:, DATA] * np.exp(-1j * ph)[:, None]
-    soft = np.real(np.conj(est.H[DATA_IN_USED])[None, :] * Yc) / est.noise_var
-    return soft.reshape(-1), ph
+    w = np.exp(-1j * ph)[:, None] * (np.conj(est.H[DATA_IN_USED]) / est.noise_var)[None, :]
+    return (Y_hdr[:, DATA] * w).real.reshape(-1), ph
 
 
 def known_header_grid(hdr_symbols: np.ndarray) -> np.ndarray:
     """The header's known values on the 52 used carriers, (10, 52): data and pilots."""
     nh = len(hdr_symbols) // nm.N_DATA
-    X = np.zeros((nh, len(USED)), complex)
-    X[:, DATA_IN_USED] = hdr_symbols.reshape(nh, nm.N_DATA)
+    X = np.zeros((nh, len(USED)))
+    X[:, DATA_IN_USED] = hdr_symbols.real.reshape(nh, nm.N_DATA)
     X[:, PILOT_IN_USED] = PILOT_VALUES[None, :] * _polarity(0, nh)[:, None]
     return X
 
@@ -176,7 +174,7 @@ def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray,
     with the degrees of freedom corrected. ``taps``: the impulse-response length the LTF
     estimate chose. -> (ChannelEstimate, header phases).
     """
-    X = known_header_grid(hdr_symbols).real          # +-1 everywhere, as the LTF
+    X = known_header_grid(hdr_symbols)               # +-1 everywhere, as the LTF
     proj = _projection(taps)
     yl = Y_ltf[:, USED]
     H0 = proj @ ((yl[0] + yl[1]) * (0.5 * LTF))      # 1 / LTF = LTF (+-1)
@@ -247,12 +245,13 @@ def equalize_payload(Y_pay: np.ndarray, est: ChannelEstimate, first_symbol: int,
     z = pilot_corr(Y_pay, est.H, first_symbol)
     ph = smooth_phases(ph_hdr, z) if ph_hdr is not None and len(z) else np.angle(z)
     Hd = est.H[DATA_IN_USED]
-    g2 = np.abs(Hd) ** 2
+    g2 = Hd.real * Hd.real + Hd.imag * Hd.imag
     s2 = est.noise_var * (1.0 + 1.0 / est.n_obs)     # noise + channel-estimate error
-    mmse = np.conj(Hd) / (g2 + s2)
-    unbias = g2 >= s2
-    gain = np.where(unbias, mmse * (g2 + s2) / np.maximum(g2, 1e-30), mmse)
-    err = np.where(unbias, s2 / np.maximum(g2, 1e-30), s2 / (g2 + s2))
+    # MMSE conj(H) / (g2 + s2), unbiased (times (g2 + s2) / g2) where g2 >= s2: both are
+    # conj(H) / den, and the error variance s2 / den
+    inv = 1.0 / np.maximum(np.where(g2 >= s2, g2, g2 + s2), 1e-30)
+    gain = np.conj(Hd) * inv
+    err = s2 * inv
     # phase and gain as one (n, 48) complex64 factor, one product with the data carriers
     w = np.exp(-1j * ph).astype(np.complex64)[:, None] * gain.astype(np.complex64)[None, :]
     X = np.multiply(Y_pay[:, DATA], w, dtype=np.complex64)
