@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from semcom.validate import OptionError
@@ -204,6 +205,9 @@ def _first_line(exc: BaseException) -> str:
     return s[:160] or type(exc).__name__
 
 
+LOG_SETTLE_S = 0.3       # a failed open: time for a library's asynchronous log line
+
+
 def open_radio(r: Radio, build, timeout_s: float = OPEN_TIMEOUT_S):
     """``build()`` (constructs the top block, which opens the device) with the libraries'
     output captured. -> the top block. A missing device or module: :class:`RadioError` naming
@@ -234,6 +238,8 @@ def open_radio(r: Radio, build, timeout_s: float = OPEN_TIMEOUT_S):
                         if r.kind == "pluto" else
                         "check the USB/Ethernet link (uhd_find_devices lists USRPs)")
                 err = RadioError(f"--radio {r.kind}: cannot open the {r.name}: {why}; {hint}")
+            # UHD logs from its own thread: let a banner still on its way land in the capture
+            time.sleep(LOG_SETTLE_S)
         err.chatter = chatter[0] if chatter else ""
         raise err
     finally:
