@@ -29,14 +29,17 @@ import time
 import pmt
 from gnuradio import gr
 
+from sdr_tx import rate_controller as rc
 from semcom import pdu
 
 
 class rate_control(gr.basic_block):  # noqa: N801
-    def __init__(self, model: str = "default", feedback: str = "", policy: str = "target",
-                 keep: int = 0, snr_db: float = 10.0, target_psnr: float = 25.0,
-                 margin_db: float = 0.5, budget_symbols: int = 0, rate_table: str = "",
-                 safe_keep: int = 0, feedback_timeout: float = 3.0, verbose: bool = True):
+    def __init__(self, model: str = "default", feedback: str = "",
+                 policy: str = rc.DEFAULT_POLICY, keep: int = 0, snr_db: float = 10.0,
+                 target_psnr: float = rc.DEFAULT_TARGET_PSNR,
+                 margin_db: float = rc.DEFAULT_MARGIN_DB, budget_symbols: int = 0,
+                 rate_table: str = "", safe_keep: int = 0,
+                 feedback_timeout: float = rc.DEFAULT_FEEDBACK_TIMEOUT_S, verbose: bool = True):
         gr.basic_block.__init__(self, name="semcom_rate_control", in_sig=None, out_sig=None)
         for p in ("images", "sent"):
             self.message_port_register_in(pmt.intern(p))

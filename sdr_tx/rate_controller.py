@@ -24,6 +24,12 @@ import math
 from dataclasses import asdict, dataclass
 
 POLICIES = ("fixed", "target", "budget")
+# the closed loop's defaults, declared once: the controller, the rate-control block, its
+# .block.yml and the CLI's options take them from here
+DEFAULT_POLICY = "target"
+DEFAULT_TARGET_PSNR = 25.0
+DEFAULT_MARGIN_DB = 0.5
+DEFAULT_FEEDBACK_TIMEOUT_S = 3.0
 SNR_PLAUSIBLE = (-20.0, 60.0)
 
 
@@ -80,11 +86,12 @@ class ImageTable:
 
 
 class RateController:
-    def __init__(self, channels: int, policy: str = "target", table=None,
-                 target_psnr: float = 25.0, budget_symbols: int = 0, fixed_keep: int = 0,
+    def __init__(self, channels: int, policy: str = DEFAULT_POLICY, table=None,
+                 target_psnr: float = DEFAULT_TARGET_PSNR, budget_symbols: int = 0,
+                 fixed_keep: int = 0,
                  safe_keep: int = 0, alpha: float = 0.5, hysteresis_db: float = 1.0,
                  timeout_s: float = 5.0, min_keep: int | None = None,
-                 margin_db: float = 0.5, per_image: bool = False):
+                 margin_db: float = DEFAULT_MARGIN_DB, per_image: bool = False):
         if policy not in POLICIES:
             raise ValueError(f"policy {policy!r}; one of {', '.join(POLICIES)}")
         if policy == "budget" and table is None or \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,29 @@ def test_feedback_link_over_zmq_feeds_the_controller():
         tx_end.close()
     finally:
         rx_end.stop()
+
+
+def test_the_loops_defaults_are_declared_once():
+    """The rate-control block, its .block.yml and the CLI take the controller's defaults."""
+    import inspect
+
+    import yaml
+
+    from sdr_tx import rate_controller as rc
+    from sdr_tx.rate_control import rate_control
+    from semcom.cli import build_parser
+
+    want = {"policy": rc.DEFAULT_POLICY, "target_psnr": rc.DEFAULT_TARGET_PSNR,
+            "margin_db": rc.DEFAULT_MARGIN_DB, "feedback_timeout": rc.DEFAULT_FEEDBACK_TIMEOUT_S}
+    sig = inspect.signature(rate_control.__init__).parameters
+    yml = yaml.safe_load((Path(__file__).resolve().parents[1] / "flowgraphs" /
+                          "semcom_rate_control.block.yml").read_text())
+    ydef = {p["id"]: p["default"] for p in yml["parameters"]}
+    for cmd in ("tx", "loopback"):
+        args = vars(build_parser().parse_args([cmd]))
+        for k, v in want.items():
+            if k in args:
+                assert args[k] == v, (cmd, k)
+    for k, v in want.items():
+        assert sig[k].default == v, k
+        assert type(v)(ydef[k]) == v, k

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from sdr_tx import rate_controller as rc
 from semcom import numerology as nm
 from semcom.images import DEFAULT_MAX_SIDE
 from semcom.ofdm import DEFAULT_SAMP_RATE
@@ -39,9 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("adaptive pruning")
     g.add_argument("--adaptive", action="store_true",
                    help="closed loop: the RX reports, the TX picks keep per image")
-    g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
-    g.add_argument("--target-psnr", type=float, default=25.0)
-    g.add_argument("--margin-db", type=float, default=0.5,
+    g.add_argument("--policy", default=rc.DEFAULT_POLICY, choices=rc.POLICIES)
+    g.add_argument("--target-psnr", type=float, default=rc.DEFAULT_TARGET_PSNR)
+    g.add_argument("--margin-db", type=float, default=rc.DEFAULT_MARGIN_DB,
                    help="target policy: plan for an SNR this much below the estimate")
     g.add_argument("--budget-symbols", type=int, default=0)
     g.add_argument("--window", type=int, default=1, help="images in flight (1: lock-step)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from sdr_tx import rate_controller as rc
 from semcom import numerology as nm
 from semcom.images import DEFAULT_MAX_SIDE
 from semcom.ofdm import DEFAULT_SAMP_RATE
@@ -33,9 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "seconds (0: wait forever)")
     g = p.add_argument_group("adaptive pruning (closed loop on the RX's reports)")
     g.add_argument("--adaptive", action="store_true", help="pick keep per image from reports")
-    g.add_argument("--policy", default="target", choices=["target", "budget", "fixed"])
-    g.add_argument("--target-psnr", type=float, default=25.0)
-    g.add_argument("--margin-db", type=float, default=0.5,
+    g.add_argument("--policy", default=rc.DEFAULT_POLICY, choices=rc.POLICIES)
+    g.add_argument("--target-psnr", type=float, default=rc.DEFAULT_TARGET_PSNR)
+    g.add_argument("--margin-db", type=float, default=rc.DEFAULT_MARGIN_DB,
                    help="target policy: plan for an SNR this much below the estimate")
     g.add_argument("--budget-symbols", type=int, default=0, help="JSCC symbols per image")
     g.add_argument("--feedback", default="tcp://127.0.0.1:5558",
@@ -45,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rate-table", default="",
                    help="rate-quality table (default: calibration/tables/<model hash>.json)")
     g.add_argument("--safe-keep", type=int, default=0, help="keep without reports (0: all)")
-    g.add_argument("--feedback-timeout", type=float, default=3.0,
+    g.add_argument("--feedback-timeout", type=float, default=rc.DEFAULT_FEEDBACK_TIMEOUT_S,
                    help="seconds without a report before falling back to --safe-keep")
     p.add_argument("--record", default="", metavar="DIR",
                    help="keep what was sent (latent symbols, side bits, image ids) in DIR: "
