@@ -440,6 +440,7 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             "name": originals[i].stem if i < len(originals) else str(i),
             "true_snr_db": float(10 * np.log10(np.mean(10 ** (np.array(t) / 10)))) if t
             else None,
+            "snr_est_db": rec.get("snr_est_db", rec["est_snr_db"]),
             "est_snr_db": rec["est_snr_db"], "keep": rec["keep"], "symbols": rec["symbols"],
             "frames_sent": txr.get("frames", rec["frame_count"]),
             "frames_received": rec["frames_received"], "psnr_db": rec.get("psnr_db"),

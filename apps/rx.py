@@ -26,7 +26,7 @@ def image_line(rec: dict) -> str:
     q = (f"PSNR {rec['psnr_db']:6.2f} dB SSIM {rec['ssim']:.3f}" if "psnr_db" in rec
          else "no reference")
     flag = f" LOST ({rec['cause']})" if rec.get("lost") else " PARTIAL" if rec["partial"] else ""
-    snr = rec.get("est_snr_db")
+    snr = rec.get("snr_est_db", rec.get("est_snr_db"))
     return (f"image {rec['image_id']:5d}  keep {rec['keep']:3d}  symbols {rec['symbols']:7d}"
             f"  frames {rec['frames_received']}/{rec['frame_count']}  est SNR "
             f"{'   -  ' if snr is None else f'{snr:6.2f}'} dB  {q}{flag}"

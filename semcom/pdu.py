@@ -23,6 +23,6 @@ KEEP, SNR_DB, DECISION_INFO = "keep", "snr_db", "decision"
 DECISION = (KEEP, SNR_DB, DECISION_INFO)
 LATENT = ("keep", "lat_h", "lat_w", "tx_snr_db", "channels", "model_hash", "t_encode", "side")
 FRAME = ("snr_est_db", "noise_var", "cfo_hz", "timing", "noise_var_sym")
-IMAGE_RECORD = ("image_id", "partial", "est_snr_db")
+IMAGE_RECORD = ("image_id", "partial", "snr_est_db")   # est_snr_db: its older name, kept
 CONTROL = (KEEP, SNR_DB)
 SENT = ("image_id", "frames")

@@ -159,6 +159,7 @@ def test_loopback_matches_simulation(small_run, tmp_path, snr):
     for im in s["images"]:
         assert im["true_snr_db"] == pytest.approx(snr)
         assert abs(im["est_snr_db"] - snr) < 1.0
+        assert im["snr_est_db"] == im["est_snr_db"]         # one spelling, the old one kept
         assert im["latency_ms"] > 0
     assert s["mean_psnr_db"] == pytest.approx(_sim_psnr(model, images, snr), abs=0.5)
     assert s["manifest"]["model_hash"] and s["manifest"]["seed"] == 3
