@@ -170,23 +170,23 @@ def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray,
 
     Each header symbol's common phase is measured on all 52 known carriers (13 times less
     phase noise than the 4 pilots, which would otherwise inflate the noise estimate), then
-    H is refitted from the 12 known symbols per carrier and the noise taken from the residuals
+    H is refitted from the 22 known symbols per carrier and the noise taken from the residuals
     with the degrees of freedom corrected. ``taps``: the impulse-response length the LTF
     estimate chose. -> (ChannelEstimate, header phases).
     """
     X = known_header_grid(hdr_symbols)               # +-1 everywhere, as the LTF
     proj = _projection(taps)
-    yl = Y_ltf[:, USED]
-    H0 = proj @ ((yl[0] + yl[1]) * (0.5 * LTF))      # 1 / LTF = LTF (+-1)
-    Yu = Y_hdr[:, USED]
-    z = (Yu * X) @ np.conj(H0)
-    rot = np.conj(z) / np.maximum(np.abs(z), 1e-30)  # e^{-j phase} per header symbol
-    ph = -np.angle(rot)
-    Yc = Yu * rot[:, None]
-    # known values all have |x| = 1: the least-squares H is the mean of Y conj(X)
-    H = proj @ (((yl[0] + yl[1]) * LTF + (Yc * X).sum(axis=0)) / (2 + len(X)))
-    r_l = yl - H[None, :] * LTF[None, :]
-    r_h = Yc - H[None, :] * X
+    # known values are +-1: Y x = Y conj(x) / |x|^2, and |Y - H x| = |Y x - H|
+    yl = Y_ltf[:, USED] * LTF[None, :]
+    H0 = proj @ ((yl[0] + yl[1]) * 0.5)
+    YX = Y_hdr[:, USED] * X
+    z = YX @ np.conj(H0)
+    ph = np.angle(z)
+    W = YX * (np.conj(z) / np.maximum(np.abs(z), 1e-30))[:, None]   # phase removed
+    # the least-squares H is the mean of Y x over the 2 + n known symbols
+    H = proj @ ((yl.sum(axis=0) + W.sum(axis=0)) / (2 + len(X)))
+    r_l = yl - H[None, :]
+    r_h = W - H[None, :]
     n_obs = r_l.size + r_h.size
     n_par = taps + len(ph)               # complex parameters fitted to these observations
     ss = float(np.vdot(r_l, r_l).real + np.vdot(r_h, r_h).real)

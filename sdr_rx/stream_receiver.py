@@ -19,7 +19,7 @@ from sdr_rx import sync
 from semcom import interleave
 from semcom import numerology as nm
 from semcom.header import Header, HeaderError
-from semcom.viterbi import decode_header_bits, header_dict, header_symbols
+from semcom.viterbi import decode_header_symbols, header_dict
 
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = sync.MIN_LTF_QUALITY
@@ -220,7 +220,7 @@ class StreamReceiver:
         soft, ph = eq.header_soft(Y[2:], est)
         cfo_hz = cfo * self.samp_rate
         try:
-            header, hdr_bits = decode_header_bits(soft)
+            header, _, hdr_symbols = decode_header_symbols(soft)
         except HeaderError as exc:
             self.log.count("detected")
             self.log.count("crc_fail")
@@ -238,11 +238,11 @@ class StreamReceiver:
             self.search = frame_end
             return "go", None
         self.pending = {"lo": lo, "cfo": cfo, "body0": body0, "header": header,
-                        "quality": quality, "frame_end": frame_end, "hdr_bits": hdr_bits,
-                        "taps": est.taps, "Y_hdr": Y}
+                        "quality": quality, "frame_end": frame_end,
+                        "hdr_symbols": hdr_symbols, "taps": est.taps, "Y_hdr": Y}
         return "go", None
 
-    def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_bits,
+    def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_symbols,
                 taps, Y_hdr) -> Frame | None:
         """Equalise a frame whose samples are all in the buffer."""
         # the payload, CFO-corrected with the header pass's phase reference (sample lo)
@@ -253,7 +253,7 @@ class StreamReceiver:
         n_pay = -(-header.payload_len // nm.N_DATA)
         Yp = eq.fft_symbols(xp, cp, n_pay)
         Yl, Yh = Y_hdr[:2], Y_hdr[2:]
-        est, ph_hdr = eq.refine(Yl, Yh, header_symbols(hdr_bits), taps)  # = encode_header()
+        est, ph_hdr = eq.refine(Yl, Yh, hdr_symbols, taps)      # = encode_header(header)
         X, err, ph, z = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         snr_raw = est.snr_db
         presence, window = eq.pilot_presence(z, est.H, ph, 10 ** (snr_raw / 10))

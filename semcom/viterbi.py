@@ -72,6 +72,11 @@ def conv_encode(bits: np.ndarray) -> np.ndarray:
 
 def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
     """Drop-in for :func:`semcom.header.viterbi_decode`: same arguments, same bits."""
+    return _decode(soft, n_info)[0]
+
+
+def _decode(soft: np.ndarray, n_info: int):
+    """-> (decoded bits, the codeword when the shortcut found it (uint8 0/1) or None)."""
     steps = len(soft) // 2
     s = np.asarray(soft[:2 * steps], dtype=np.float64)
     if steps % 2 == 0 and steps > K - 1 and n_info <= steps - (K - 1):
@@ -84,8 +89,8 @@ def viterbi_decode(soft: np.ndarray, n_info: int) -> np.ndarray:
                             _inv_g0_float(steps))[:steps].astype(np.int64) & 1
             if not u[steps - (K - 1):].any() and np.array_equal(conv_encode(u[:steps - (K - 1)]),
                                                                 hard):
-                return u[:n_info].astype(np.uint8)
-    return reference_viterbi(soft, n_info)
+                return u[:n_info].astype(np.uint8), hard.astype(np.uint8)
+    return reference_viterbi(soft, n_info), None
 
 
 def _field_weights() -> np.ndarray:
@@ -135,6 +140,31 @@ def decode_header_bits(soft: np.ndarray):
     soft = combine_copies(soft) * (1.0 - 2.0 * PN)
     bits = viterbi_decode(soft[:CODED_BITS], INFO_BITS + CRC_BITS)
     return unpack_bits(bits), bits
+
+
+def decode_header_symbols(soft: np.ndarray):
+    """:func:`decode_header_bits` -> (Header, the 224 decoded bits, the header's 960 BPSK
+    symbols as sent, :func:`header_symbols`): when the codeword shortcut decoded it, the
+    symbols come from its codeword (no second encoding)."""
+    from semcom.header import (
+        BLOCK_BITS,
+        CODED_BITS,
+        CRC_BITS,
+        INFO_BITS,
+        PN,
+        combine_copies,
+        repeat_block,
+    )
+
+    soft = combine_copies(soft) * (1.0 - 2.0 * PN)
+    bits, coded = _decode(soft[:CODED_BITS], INFO_BITS + CRC_BITS)
+    header = unpack_bits(bits)
+    if coded is None:
+        return header, bits, header_symbols(bits)
+    frame = np.zeros(BLOCK_BITS, np.uint8)
+    frame[:CODED_BITS] = coded
+    frame ^= PN
+    return header, bits, (1.0 - 2.0 * repeat_block(frame)).astype(np.complex64)
 
 
 def header_symbols(bits: np.ndarray) -> np.ndarray:

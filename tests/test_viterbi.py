@@ -70,6 +70,10 @@ def test_header_helpers_match_reference():
         assert got == want
         assert np.array_equal(bits, ref.pack_bits(want))
         assert np.array_equal(fast.header_symbols(bits), ref.encode_header(want))
+        # the symbols from the shortcut's codeword (sigma 0) or re-encoded (noisy): as sent
+        h2, bits2, sym2 = fast.decode_header_symbols(soft)
+        assert h2 == want and np.array_equal(bits2, bits)
+        assert sym2.dtype == np.complex64 and np.array_equal(sym2, ref.encode_header(want))
     bad = sym.real.copy()
     bad[:40] *= -1
     with pytest.raises(HeaderError):
