@@ -52,6 +52,13 @@ class jscc_framer(gr.sync_block):  # noqa: N801
                 self.eos = True
                 self.cv.notify_all()
             return
+        from sdr_tx import digital_encoder as de
+        if de.is_digital(meta):                  # a digital image (issue 16)
+            frames = self.framer.digital_frames(
+                de.from_pdu(msg), meta_get(meta, "image_id"),
+                (meta_get(meta, "height"), meta_get(meta, "width")), meta_get(meta, "tx_snr_db"))
+            self._queue(frames)
+            return
         keep, lh, lw = (meta_get(meta, k) for k in ("keep", "lat_h", "lat_w"))
         self.framer.model_id = model_id_from_hash(meta_get(meta, "model_hash"))
         self.framer.channels = int(meta_get(meta, "channels"))
@@ -61,6 +68,9 @@ class jscc_framer(gr.sync_block):  # noqa: N801
         frames = self.framer.frames(z.reshape(keep, lh, lw), meta_get(meta, "image_id"),
                                     (meta_get(meta, "height"), meta_get(meta, "width")),
                                     meta_get(meta, "tx_snr_db"), side)
+        self._queue(frames)
+
+    def _queue(self, frames) -> None:
         with self.cv:
             self.queue.extend(frames)
             self.images_sent += 1

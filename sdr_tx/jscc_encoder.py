@@ -30,7 +30,7 @@ def meta_get(meta, key, default=None):
 
 class jscc_encoder(gr.basic_block):  # noqa: N801
     def __init__(self, model: str = "default", snr_db: float = 10.0, keep: int = 0,
-                 threads: int = 1):
+                 threads: int = 1, scheme: str = "jscc", mcs: str = "auto"):
         gr.basic_block.__init__(self, name="semcom_jscc_encoder", in_sig=None, out_sig=None)
         from models.codec import JSCCCodec
 
@@ -38,6 +38,15 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         self.snr_db = float(snr_db)
         self.keep = int(keep) if keep else self.codec.C
         self.check_keep(self.keep)
+        # scheme "digital" (issue 16): each image goes out as WebP + LDPC + QAM in the default
+        # JSCC's full-keep air time (sdr_tx.digital_encoder); ``mcs`` a name of semcom.mcs or
+        # "auto" (the rate control's per-image choice in the PDU meta, else the most robust)
+        from semcom import mcs as mcs_table
+        if scheme not in ("jscc", "digital"):
+            raise ValueError(f"unknown scheme {scheme!r}; one of jscc, digital")
+        if mcs != "auto":
+            mcs_table.by_name(mcs)
+        self.scheme, self.mcs = scheme, mcs
         for p in ("images", "control"):
             self.message_port_register_in(pmt.intern(p))
         self.message_port_register_out(pmt.intern("symbols"))
@@ -77,6 +86,25 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
             self.bad_control += 1
             self.logger.warn(f"control message dropped: {exc}")
 
+    def _digital(self, meta, arr, info) -> None:
+        from sdr_tx import digital_encoder as de
+        from semcom import mcs as mcs_table
+
+        name = meta_get(meta, "mcs") or (self.mcs if self.mcs != "auto" else
+                                          mcs_table.TABLE[0].name)
+        h, w = arr.shape[:2]
+        t_start = time.time()
+        t0 = time.perf_counter()
+        p = de.encode_payload(arr, name, de.jscc_budget(self.codec, h, w))
+        self.encode_ms.append(1e3 * (time.perf_counter() - t0))
+        self.sent.append({"image_id": meta_get(meta, "image_id"), "name": meta_get(meta, "name"),
+                          "scheme": "digital", "mcs": p.mcs.name, "keep": p.mcs.index + 1,
+                          "symbols": int(sum(len(x) for x in p.payloads)), "side_symbols": 0,
+                          "codewords": p.n_codewords, "file_bytes": p.file_bytes,
+                          "quality": p.quality, "tx_snr_db": self.snr_db,
+                          "t_encode_start": t_start, "encode_ms": self.encode_ms[-1], **info})
+        self.message_port_pub(pmt.intern("symbols"), de.to_pdu(meta, p, self.snr_db))
+
     def handle_image(self, msg):
         meta = pmt.car(msg)
         if meta_get(meta, "eos", False):
@@ -93,6 +121,9 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         decision = meta_get(meta, pdu.DECISION_INFO)
         if decision is not None:
             info = {pdu.DECISION_INFO: decision}
+        if self.scheme == "digital":
+            self._digital(meta, arr, info)
+            return
         t_start = time.time()
         t0 = time.perf_counter()
         z, side = self.codec.encode_side(arr, self.snr_db, self.keep)

@@ -1,7 +1,8 @@
 """LDPC codes through GNU Radio gr-fec: a thin wrapper around ``fec.ldpc_encoder_make`` and
-``fec.ldpc_decoder.make`` (sum-product decoding) run in small flowgraphs
-(``fec.encoder`` / ``fec.decoder`` blocks), with the IEEE 802.11n n = 1944 parity-check
-matrices of ``semcom/fec/*.alist`` (rates 1/2, 2/3, 3/4, 5/6; see ``semcom/fec/README.md``).
+``fec.ldpc_decoder.make`` (sum-product decoding), called codeword by codeword through their
+``generic_work`` (the buffers handed over as capsules; no flowgraph, so the TX's encoder block
+can call it from its message handler), with the IEEE 802.11n n = 1944 parity-check matrices
+of ``semcom/fec/*.alist`` (rates 1/2, 2/3, 3/4, 5/6; see ``semcom/fec/README.md``).
 
 Conventions at this interface: bits are uint8 0/1; LLRs are ``log P(0)/P(1)`` (positive for a
 0 bit). gr-fec 3.10.5's decoder takes soft values with the opposite sign and forms its
@@ -13,6 +14,7 @@ about a second).
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,17 @@ from semcom.mcs import LLR_CLIP, N_CODE
 ALIST_DIR = Path(__file__).resolve().parent / "fec"
 RATES = ("1/2", "2/3", "3/4", "5/6")
 MAX_ITERATIONS = 50
+
+
+_capsule_new = ctypes.pythonapi.PyCapsule_New
+_capsule_new.restype = ctypes.py_object
+_capsule_new.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def _buf(a: np.ndarray):
+    """A capsule holding a contiguous array's data pointer (gr-fec's ``void*`` buffers); the
+    caller keeps ``a`` alive while the capsule is used."""
+    return _capsule_new(a.ctypes.data, None, None)
 
 
 def alist_path(rate: str) -> Path:
@@ -48,39 +61,32 @@ class LDPC:
 
     def encode(self, bits: np.ndarray) -> np.ndarray:
         """``m * k`` information bits -> ``m * n`` coded bits (gr-fec's encoder)."""
-        from gnuradio import blocks, fec, gr
-
         bits = np.ascontiguousarray(bits, np.uint8).ravel()
         if bits.size % self.k:
             raise ValueError(f"{bits.size} bits are not whole codewords of k = {self.k}")
-        if not bits.size:
-            return bits
+        m = bits.size // self.k
+        out = np.zeros((m, self.n), np.uint8)
+        rows = bits.reshape(m, self.k)
         with self._lock:
-            tb = gr.top_block()
-            src = blocks.vector_source_b(bits.tolist())
-            snk = blocks.vector_sink_b()
-            tb.connect(src, fec.encoder(self._enc, gr.sizeof_char, gr.sizeof_char), snk)
-            tb.run()
-            return np.asarray(snk.data(), np.uint8)
+            for i in range(m):
+                src = np.ascontiguousarray(rows[i])
+                self._enc.generic_work(_buf(src), _buf(out[i]))
+        return out.ravel()
 
     def decode(self, llr: np.ndarray) -> np.ndarray:
         """``m * n`` LLRs (log P(0)/P(1)) -> ``m * k`` decided information bits (gr-fec's
         sum-product decoder; a codeword it cannot correct comes back wrong, not flagged)."""
-        from gnuradio import blocks, fec, gr
-
         llr = np.asarray(llr, np.float32).ravel()
         if llr.size % self.n:
             raise ValueError(f"{llr.size} LLRs are not whole codewords of n = {self.n}")
-        if not llr.size:
-            return np.zeros(0, np.uint8)
         v = np.clip(np.nan_to_num(-2.0 * llr), -2 * LLR_CLIP, 2 * LLR_CLIP).astype(np.float32)
+        m = v.size // self.n
+        v = v.reshape(m, self.n)
+        out = np.zeros((m, self.k), np.uint8)
         with self._lock:
-            tb = gr.top_block()
-            src = blocks.vector_source_f(v.tolist())
-            snk = blocks.vector_sink_b()
-            tb.connect(src, fec.decoder(self._dec, gr.sizeof_float, gr.sizeof_char), snk)
-            tb.run()
-            return np.asarray(snk.data(), np.uint8)
+            for i in range(m):
+                self._dec.generic_work(_buf(v[i]), _buf(out[i]))
+        return out.ravel()
 
 
 @cache
