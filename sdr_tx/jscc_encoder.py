@@ -41,12 +41,7 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         # scheme "digital" (issue 16): each image goes out as WebP + LDPC + QAM in the default
         # JSCC's full-keep air time (sdr_tx.digital_encoder); ``mcs`` a name of semcom.mcs or
         # "auto" (the rate control's per-image choice in the PDU meta, else the most robust)
-        from semcom import mcs as mcs_table
-        if scheme not in ("jscc", "digital"):
-            raise ValueError(f"unknown scheme {scheme!r}; one of jscc, digital")
-        if mcs != "auto":
-            mcs_table.by_name(mcs)
-        self.scheme, self.mcs = scheme, mcs
+        self.set_scheme(scheme, mcs)
         for p in ("images", "control"):
             self.message_port_register_in(pmt.intern(p))
         self.message_port_register_out(pmt.intern("symbols"))
@@ -85,6 +80,15 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         except (TypeError, ValueError) as exc:      # a bad control message: dropped, said
             self.bad_control += 1
             self.logger.warn(f"control message dropped: {exc}")
+
+    def set_scheme(self, scheme: str, mcs: str = "auto") -> None:
+        """``jscc`` or ``digital`` (with ``mcs``: a :mod:`semcom.mcs` name or ``auto``)."""
+        from semcom import mcs as mcs_table
+        if scheme not in ("jscc", "digital"):
+            raise ValueError(f"unknown scheme {scheme!r}; one of jscc, digital")
+        if mcs != "auto":
+            mcs_table.by_name(mcs)
+        self.scheme, self.mcs = scheme, mcs
 
     def _digital(self, meta, arr, info) -> None:
         from sdr_tx import digital_encoder as de
