@@ -301,3 +301,19 @@ def test_tx_blocks_send_a_digital_image_the_rx_blocks_decode(tmp_path, run_flowg
     assert [(r["image_id"], r["mcs"], r.get("lost", False)) for r in dec.results] == [
         (0, "qpsk-3/4", False), (1, "qpsk-3/4", False)]
     assert all(r["psnr_db"] > 30 for r in dec.results)
+
+
+def test_through_the_phy_within_1db_of_the_eval_baseline(photo):
+    """Issue 16's target: where its codewords decode, the digital link through the PHY and
+    the emulator is within 1 dB of ``semcom eval --digital``'s practical baseline."""
+    from benchmarks.versus import DigitalLink
+    from models.baselines import run_baseline
+    from models.metrics import psnr
+
+    n_jscc = 32768 + 1344            # the JSCC channel uses eval counts for this budget
+    for name, snr in (("qpsk-1/2", 6.0), ("16qam-3/4", 16.0)):
+        r = DigitalLink(_budget(), seed=3).send(photo, name, snr, snr, with_ssim=False)
+        assert not r["lost"] and r["codewords_lost"] == 0
+        ev = run_baseline(f"digital_{name}", photo, n_jscc, snr)
+        assert ev.delivered
+        assert abs(r["psnr"] - psnr(photo, ev.image)) < 1.0
