@@ -179,18 +179,19 @@ class StreamReceiver:
             # stride grid), not before it
             self.search = max(self.search, a - sync.STRIDE * sync.MIN_RUN_STRIDED)
             return "wait", None
-        # the full-rate metric around the trigger: its peak is the STF start
+        # the metric's peak after the trigger is the STF start (to a stride: the LTF search
+        # below covers it)
         m0 = max(a - 2 * sync.STRIDE, self.base)
         span = a - m0 + sync.PEAK_SPAN
         for _ in range(2):
-            M, P = sync.autocorr_metric(self.buf[self._rel(m0):self._rel(m0) + span + win + lag])
-            peak, cfo = sync.coarse_cfo(P, M, 0, span=span)
+            Mp = sync.strided_metric(self.buf[self._rel(m0):self._rel(m0) + span + win + lag])
+            peak = sync.STRIDE * int(np.argmax(Mp[:span // sync.STRIDE + 1]))
             if peak < span - 2 * sync.STRIDE:
                 break
             # still rising at the span's end: the trigger was noise just before a preamble
             m0, span = m0 + peak - 2 * sync.STRIDE, sync.PEAK_SPAN
         stf0 = m0 + peak
-        cfo = sync.stf_cfo(self.buf, self._rel(stf0), cfo)
+        cfo = sync.stf_cfo(self.buf, self._rel(stf0), 0.0, lags=(lag,) + sync.CFO_LAGS)
         lo = stf0 - 64                   # phase reference of every rotation of this frame
         # timing: the LTF correlation, on the LTF's neighbourhood only
         t_lo = stf0 + sync.LTF_BODY0 - LTF_SEARCH

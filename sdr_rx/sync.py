@@ -8,17 +8,17 @@ input level:
    ``W`` = 144: ``M`` is near ``(s/(1+s))^2`` on a preamble at time-domain SNR ``s`` (0.11 at
    -2 dB) and, on noise alone, exponential with mean ``1/W`` (P(M > t) ~ exp(-W t)). The
    threshold (0.04, on the metric every 8 samples, 2 in a row) lets about 100 triggers per
-   million noise samples through (each costs one stage-2 check, ~0.1 ms); the peak of the
-   full-rate ``M`` after a trigger gives the STF start.
+   million noise samples through (each costs one stage-2 check, ~0.1 ms); the peak of ``M``
+   after a trigger gives the STF start to 8 samples.
 2. Confirm: cross-correlation with the known LTF after the coarse CFO correction, summed over
    both LTF copies: ``q = (|c1|^2 + |c2|^2) / (|L|^2 (E1 + E2))``, about ``s/(1+s)`` (0.34 at
    -2 dB) at the LTF and Gamma(2, 1/128) on noise (P(q > 0.12) = 4e-6 per lag). Its peak is
    the timing (backed off a few samples into the cyclic prefix).
 
-CFO in steps, each inside the previous one's unambiguous range: over the STF from the
-metric's peak, lags 8 (+-fs/16), 16, 32 and 64 (+-fs/128; the lag-8 angle alone is off by
-4.6 kHz RMS at -2 dB, enough to lose the LTF); lag 64 again over the STF once the LTF has
-fixed its position; then the two LTF copies 80 samples apart (+-fs/160).
+CFO in steps (:func:`stf_cfo`), each inside the previous one's unambiguous range: over the
+STF from the metric's peak, lags 8 (+-fs/16), 16, 32 and 64 (+-fs/128; the lag-8 angle alone
+is off by 4.6 kHz RMS at -2 dB, enough to lose the LTF); lag 64 again over the STF once the
+LTF has fixed its position; then the two LTF copies 80 samples apart (+-fs/160).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from semcom.numerology import CP_LEN, FFT_LEN, STF_PERIOD, SYM_LEN, sync_words
 
 WINDOW = 144            # autocorrelation window (samples): the STF's 160 less lag and slack
 THRESHOLD = 0.04        # trigger threshold on M (noise alone: exponential, mean 1/WINDOW)
-MIN_RUN = 8             # consecutive samples above threshold to trigger (full-rate metric)
-MIN_RUN_STRIDED = 2     # consecutive strided values above threshold to trigger
+MIN_RUN_STRIDED = 2     # strided values (every STRIDE samples) above threshold in a row
+MIN_RUN = 8             # ... the samples they span (the detector's scans overlap by this)
 PEAK_SPAN = WINDOW + 24  # after a trigger, the metric's peak is searched this far on
 MIN_LTF_QUALITY = 0.12  # confirmation threshold on q (noise: 4e-6 per lag; -2 dB: ~0.34)
 TIMING_BACKOFF = 3      # samples into the cyclic prefix
@@ -52,28 +52,6 @@ LTF_TIME = _ltf_time()
 _LTF_ENERGY = float(np.sum(np.abs(LTF_TIME.astype(np.complex128)) ** 2))
 
 
-def autocorr_metric(x: np.ndarray, window: int = WINDOW, lag: int = STF_PERIOD):
-    """-> (M, P) for start positions 0..len(x)-window-lag."""
-    n = len(x) - window - lag
-    if n <= 0:
-        return np.zeros(0, np.float32), np.zeros(0, np.complex64)
-    # running sums as differences of cumulative sums (float64: no drift over a block);
-    # energies as re^2 + im^2 and |P|^2 likewise (no square roots)
-    prod = x[:-lag] * np.conj(x[lag:])
-    cs = np.empty(len(prod) + 1, np.complex128)
-    cs[0] = 0
-    np.cumsum(prod, dtype=np.complex128, out=cs[1:])
-    P = cs[window:window + n + 1] - cs[:n + 1]
-    sq = np.ascontiguousarray(x, np.complex64).view(np.float32).astype(np.float64) ** 2
-    e = np.empty(len(x) + 1)
-    e[0] = 0
-    np.cumsum(sq[0::2] + sq[1::2], out=e[1:])
-    E1 = e[window:window + n + 1] - e[:n + 1]
-    E2 = e[window + lag:window + lag + n + 1] - e[lag:lag + n + 1]
-    M = (P.real * P.real + P.imag * P.imag) / np.maximum(E1 * E2, 1e-30)
-    return M.astype(np.float32), P
-
-
 STRIDE = STF_PERIOD      # the trigger's metric is evaluated every STRIDE samples
 
 
@@ -82,8 +60,8 @@ def strided_metric(x: np.ndarray, window: int = WINDOW, lag: int = STF_PERIOD,
     """The trigger's ``M`` at starts 0, stride, 2 stride, ... (``window`` and ``lag`` multiples
     of ``stride``): products and energies summed per block of ``stride`` samples first, so the
     float64 running sums run over len(x)/stride values (3x less work than every sample; the
-    metric changes little within 8 samples of a 144-sample window, and the full-rate metric is
-    computed where a trigger fires)."""
+    metric changes little within 8 samples of a 144-sample window; the STF position it gives,
+    to a stride, is refined by the LTF correlation)."""
     nb = (len(x) - lag) // stride
     wb, lb = window // stride, lag // stride
     k = nb - wb - lb + 1
@@ -118,13 +96,6 @@ def find_burst(M: np.ndarray, start: int = 0, threshold: float = THRESHOLD,
     runs = cs[min_run:] - cs[:-min_run]
     hits = np.flatnonzero(runs == min_run)
     return None if hits.size == 0 else start + int(hits[0])
-
-
-def coarse_cfo(P: np.ndarray, M: np.ndarray, first: int, span: int = 48) -> tuple[int, float]:
-    """-> (peak index, CFO in cycles/sample) from the metric peak within ``span`` of ``first``."""
-    seg = M[first:first + span]
-    peak = first + int(np.argmax(seg))
-    return peak, -cmath.phase(P[peak]) / (2 * np.pi * STF_PERIOD)
 
 
 def stf_cfo(x: np.ndarray, start: int, cfo: float, lags=CFO_LAGS,
@@ -173,18 +144,3 @@ def ltf_timing(x: np.ndarray, guess: int, search: int = 48) -> tuple[int, float]
     e = float(sq[i:i + FFT_LEN].sum() + sq[i + SYM_LEN:i + SYM_LEN + FFT_LEN].sum())
     quality = float(score[i] / max(e * _LTF_ENERGY, 1e-30))
     return lo + i, quality
-
-
-def mid_cfo(x: np.ndarray, stf0: int) -> float:
-    """Residual CFO (cycles/sample) from lag-64 products over the STF starting at ``stf0`` in
-    coarsely corrected ``x`` (unambiguous to +-1/128)."""
-    a = x[stf0:stf0 + STF_LEN - MID_LAG]
-    b = x[stf0 + MID_LAG:stf0 + STF_LEN]
-    return -cmath.phase(np.vdot(b, a)) / (2 * np.pi * MID_LAG)
-
-
-def fine_cfo(x: np.ndarray, body0: int) -> float:
-    """Residual CFO (cycles/sample) from the two LTF bodies starting at ``body0``."""
-    a = x[body0:body0 + FFT_LEN]
-    b = x[body0 + SYM_LEN:body0 + SYM_LEN + FFT_LEN]
-    return -cmath.phase(np.vdot(b, a)) / (2 * np.pi * SYM_LEN)
