@@ -101,6 +101,20 @@ def by_index(index: int) -> MCS:
     return TABLE[index]
 
 
+def check_scheme(scheme: str, mcs: str) -> str:
+    """The command line's ``--scheme``/``--mcs`` -> "" (JSCC), ``auto`` or an MCS name
+    (``--scheme digital`` without ``--mcs`` means ``auto``); MCSError names what is wrong."""
+    if scheme not in ("jscc", "digital"):
+        raise MCSError(f"unknown scheme {scheme!r}; one of jscc, digital")
+    if scheme == "jscc":
+        if mcs:
+            raise MCSError("--mcs needs --scheme digital")
+        return ""
+    if not mcs or mcs == "auto":
+        return "auto"
+    return by_name(mcs).name
+
+
 def check_header(keep: int, channels: int, lat_w: int) -> MCS:
     """The MCS of a digital header's fields, or MCSError naming what is wrong."""
     if channels != len(TABLE):
