@@ -203,10 +203,9 @@ def side_text(arch: str, config: dict, size: int = 256) -> str:
 
 def design_text(arch: str) -> tuple[str, str]:
     """The architecture's module docstring without its title line, as a Markdown quote."""
-    from models.registry import _REGISTRY, _load_builtin
+    from models.registry import architecture
 
-    _load_builtin()
-    mod = sys.modules[_REGISTRY[arch].__module__]
+    mod = sys.modules[architecture(arch).__module__]
     doc = (mod.__doc__ or "").strip().split("\n", 1)
     body = doc[1].strip() if len(doc) > 1 else doc[0]
     return "\n".join(("> " + ln) if ln else ">" for ln in body.splitlines()), mod.__name__

@@ -41,11 +41,3 @@ def run(args) -> int:
               + (f" + {side} side-information symbols" if side else "") + "; "
               f"trained {tr.get('steps', '?')} steps on {tr.get('data', '?')}; {meta['path']}")
     return 0
-
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="list architectures and shipped checkpoints",
-                       description=__doc__.split("\n\n")[0])
-    p.add_argument("--size", default="256x256", help="image size HxW for the symbol count")
-    p.add_argument("--model", default=None, help="describe this checkpoint (name or path)")
-    p.set_defaults(func=run)

@@ -1,4 +1,9 @@
-"""A small model registry (CompressAI style): architectures by name."""
+"""A small model registry (CompressAI style): architectures by name.
+
+The registry imports no architecture: each architecture module registers itself with
+:func:`register_model` when it is imported, and the package (``models/__init__.py``) imports
+the built-in ones, so that any ``import models...`` has them registered (no import cycle).
+"""
 
 from __future__ import annotations
 
@@ -20,21 +25,18 @@ def register_model(name: str, description: str = ""):
     return deco
 
 
-def _load_builtin() -> None:
-    # Importing the modules registers their architectures.
-    from models import afjscc, deepjscc2019, softcast  # noqa: F401
-
-
 def available() -> dict[str, str]:
-    _load_builtin()
     return dict(_DESCRIPTIONS)
 
 
-def create(name: str, **config):
-    _load_builtin()
+def architecture(name: str) -> Callable:
+    """The registered class of ``name`` (KeyError naming the registered ones)."""
     try:
-        cls = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown architecture {name!r}; registered: "
                        f"{', '.join(sorted(_REGISTRY))}") from None
-    return cls(**config)
+
+
+def create(name: str, **config):
+    return architecture(name)(**config)

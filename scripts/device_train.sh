@@ -6,11 +6,11 @@
 #   here:    python -m models.checkpoint ... / scripts/ship_model.sh <files_at>/model.pt
 #
 # That machine is bare (no network, no Debian packages) but its python3 has torch, numpy,
-# scikit-image, scikit-learn, Pillow and tqdm, which is all `models.train` needs. The run
+# scikit-image, scikit-learn, Pillow and tqdm, which is all `semcom.cli.train` needs. The run
 # trains for MINUTES of training time (default 8; the LR and crop schedules span them), from
 # INIT (default: the afjscc checkpoint; empty: from scratch), then writes model.pt, log.csv
 # and train.out to $OUT (the tool fetches them back; train_state.pt is too large to return).
-# Extra arguments go to `models.train`. Without a GPU it runs on the CPU (for trying it here).
+# Extra arguments go to `semcom.cli.train`. Without a GPU it runs on the CPU (for trying it here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${MINUTES:-8}
@@ -33,7 +33,7 @@ else
     set -- --lr "${LR:-1e-3}" "$@"
 fi
 set +e
-"$PY" -m models.train --out "$RUN" --steps 0 --time-budget-min "$MINUTES" \
+"$PY" -m semcom.cli.train --out "$RUN" --steps 0 --time-budget-min "$MINUTES" \
     --batch "${BATCH:-64}" --crop "${CROP:-128}" --crop-late "${CROP_LATE:-192}" \
     --crop-switch 0.5 --val-every "${VAL_EVERY:-2000}" --log-every 200 --ckpt-every 2000 \
     --quiet "$@" 2>&1 | tee "$OUTDIR/train.out"

@@ -22,6 +22,8 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
+from semcom import numerology as nm
+
 PLUTO_BUFFER = 8192     # samples per libiio buffer (8.2 ms at 1 MS/s; GRC's default is 32768)
 
 
@@ -33,7 +35,7 @@ class BufferPadder:
     are burst ends; -> the number of zeros to insert after each. The output position is carried
     across calls, so a stream cut anywhere gives the same padding."""
 
-    def __init__(self, buffer_size: int = PLUTO_BUFFER, guard: int = 0):
+    def __init__(self, buffer_size: int = PLUTO_BUFFER, guard: int = nm.DEFAULT_GUARD):
         if buffer_size < 1 or guard < 0:
             raise ValueError("buffer_size >= 1 and guard >= 0")
         self.B = int(buffer_size)
@@ -83,7 +85,7 @@ class pluto_burst_pad(gr.basic_block):  # noqa: N801
     the same with zeros after each ``tx_eob`` so that each burst ends on a ``buffer_size``
     boundary. Tags keep their samples."""
 
-    def __init__(self, buffer_size: int = PLUTO_BUFFER, guard: int = 0):
+    def __init__(self, buffer_size: int = PLUTO_BUFFER, guard: int = nm.DEFAULT_GUARD):
         gr.basic_block.__init__(self, name="semcom_pluto_burst_pad", in_sig=[np.complex64],
                                 out_sig=[np.complex64])
         self.padder = BufferPadder(buffer_size, guard)
@@ -184,7 +186,7 @@ class usrp_burst_guard(gr.basic_block):  # noqa: N801
     the same call as the burst's last sample: a flowgraph that ends right after a burst still
     ends it."""
 
-    def __init__(self, guard: int = 0):
+    def __init__(self, guard: int = nm.DEFAULT_GUARD):
         gr.basic_block.__init__(self, name="semcom_usrp_burst_guard", in_sig=[np.complex64],
                                 out_sig=[np.complex64])
         self.guard = int(guard)

@@ -76,7 +76,7 @@ def test_calibrate_radio_on_emulator_output(tmp_path, capsys):
 
 
 def test_doctor_shows_a_device_calibration(tmp_path, monkeypatch):
-    from semcom.doctor import with_calibration
+    from apps.doctor import with_calibration
     monkeypatch.setattr(radio_cal, "DEVICE_DIR", tmp_path)
     line = "usb:1.5.5 (Analog Devices Inc. PlutoSDR (ADALM-PLUTO)), serial=104473)"
     assert "not calibrated" in with_calibration(line)

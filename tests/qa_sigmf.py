@@ -153,6 +153,8 @@ def test_dataset_export_check_info_with_and_without_the_tx_record(recorded, caps
     rows = [json.loads(x) for x in (ds / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 8 and all(r["tx_symbols"] and r["true_snr_db"] == 12.0 for r in rows)
     assert all(r["model_hash"] and r["recording"].endswith("rx.sigmf-meta") for r in rows)
+    from semcom.dataset import MANIFEST_KEYS      # the format's declared keys, in order
+    assert all(tuple(r) == MANIFEST_KEYS for r in rows)
     with np.load(ds / rows[0]["shard"]) as z:
         y, x, nv = z["rx_symbols"], z["tx_symbols"], z["noise_var"]
     assert y.shape == x.shape == nv.shape == (rows[0]["payload_len"],)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from gnuradio import blocks, gr
 
-from semcom import doctor
+from apps import doctor
 from semcom.cli import build_parser, main
 
 

@@ -410,7 +410,7 @@ def test_ddp_training_with_torchrun(tmp_path, photo):
     torchrun = Path(sys.executable).with_name("torchrun")
     env = dict(os.environ, OMP_NUM_THREADS="1")
     p = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m",
-                        "models.train", "--arch", "deepjscc2019", "--data", str(data),
+                        "semcom.cli.train", "--arch", "deepjscc2019", "--data", str(data),
                         "--out", str(out), "--steps", "6", "--batch", "4", "--crop", "32",
                         "--crop-late", "32", "--log-every", "3", "--val-every", "0",
                         "--threads", "1", "--quiet"],
@@ -422,7 +422,7 @@ def test_ddp_training_with_torchrun(tmp_path, photo):
     # that stopped alone would leave the other waiting in all_reduce until the timeout)
     out2 = tmp_path / "ddp_time"
     p = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m",
-                        "models.train", "--arch", "deepjscc2019", "--data", str(data),
+                        "semcom.cli.train", "--arch", "deepjscc2019", "--data", str(data),
                         "--out", str(out2), "--steps", "0", "--time-budget-min", "0.05",
                         "--batch", "4", "--crop", "32", "--crop-late", "32", "--log-every",
                         "5", "--val-every", "0", "--threads", "1", "--quiet"],

@@ -1,9 +1,25 @@
-"""``semcom models``: declared by :mod:`models.catalog` itself (its ``add_parser``)."""
+"""``semcom models``: its options (the listing is :mod:`models.catalog`)."""
 
 from __future__ import annotations
 
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--size", default="256x256", help="image size HxW for the symbol count")
+    p.add_argument("--model", default=None, help="describe this checkpoint (name or path)")
+
+
+def run(args) -> int:
+    from models.catalog import run as run_catalog
+
+    return run_catalog(args)
+
 
 def add_parser(sub, name: str) -> None:
-    from models.catalog import add_parser as add
+    import models.catalog  # noqa: F401  (torch: without it the subcommand is listed as unavailable)
 
-    add(sub, name)
+    p = sub.add_parser(name, help="list architectures and shipped checkpoints",
+                       description="registered architectures and shipped checkpoints")
+    add_arguments(p)
+    p.set_defaults(func=run)

@@ -252,8 +252,3 @@ def run(args) -> int:
     print("doctor: ready")
     return 0
 
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="check the installation and list attached radios",
-                       description=__doc__.split("\n\n")[0])
-    p.set_defaults(func=run)
