@@ -9,6 +9,9 @@ image when all its codewords arrived, when a frame of another image arrives, aft
 WebP. A codeword that is missing (its frame lost) or fails its CRC loses the image (WebP has no
 decodable prefix): the result says so (``lost``, ``cause``: ``frames_lost``,
 ``codeword_crc``, ``file_crc`` or ``codec``) and counts the codewords; bad input never raises.
+The receiver's decoder block stops at an image's first failed block of 16 codewords
+(``stop_early``; its later codewords then count as lost too), so a lost 64-QAM image costs
+about 0.6 s of decoding rather than 4 s.
 """
 
 from __future__ import annotations

@@ -216,7 +216,9 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         from sdr_rx.digital_decoder import decode_assembly, lost_result, record
 
         try:
-            res = decode_assembly(asm)
+            # stop at the first failed block of codewords: the image is lost either way, and a
+            # stop (Ctrl-C) must not wait for 100 failing codewords (about 4 s)
+            res = decode_assembly(asm, stop_early=True)
         except PROGRAMMING_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001  (gr-fec or the codec on untrusted input)
