@@ -10,8 +10,9 @@ WebP. A codeword that is missing (its frame lost) or fails its CRC loses the ima
 decodable prefix): the result says so (``lost``, ``cause``: ``frames_lost``,
 ``codeword_crc``, ``file_crc`` or ``codec``) and counts the codewords; bad input never raises.
 The receiver's decoder block stops at an image's first failed block of 16 codewords
-(``stop_early``; its later codewords then count as lost too), so a lost 64-QAM image costs
-about 0.6 s of decoding rather than 4 s.
+(``stop_early``; its later codewords then count as lost too): a 64-QAM 5/6 image lost at
+12 dB took 174 ms of decoding instead of 1355 ms (256x256, 116 codewords; 31 ms when it
+decodes at 25 dB).
 """
 
 from __future__ import annotations

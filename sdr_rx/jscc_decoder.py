@@ -217,7 +217,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
         try:
             # stop at the first failed block of codewords: the image is lost either way, and a
-            # stop (Ctrl-C) must not wait for 100 failing codewords (about 4 s)
+            # stop (Ctrl-C) must not wait for 100 failing codewords (1.4 s, not 0.2 s)
             res = decode_assembly(asm, stop_early=True)
         except PROGRAMMING_ERRORS:
             raise
