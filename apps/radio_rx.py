@@ -13,20 +13,31 @@ from __future__ import annotations
 from semcom.radio import PLUTO_AGC, Radio
 
 
-def build_radio_rx(args, radio: Radio, **common):
-    """-> the top block (opens the device); ``common``: the parameters every RX graph takes."""
+def build_radio_rx(args, radio: Radio, gui: bool = False, **common):
+    """-> the top block (opens the device); ``common``: the parameters every RX graph takes.
+    ``gui``: the Qt receiver view's radio variant (``semcom_rx_gui_{pluto,usrp}.grc``, made
+    by ``scripts/make_gui_radio.py``)."""
     common.update(samp_rate=args.samp_rate, freq=args.freq, bandwidth=args.bandwidth,
                   rx_gain=args.rx_gain)
+    if gui:     # made inside open_radio's capture: Qt's start-up chatter stays there too
+        from apps.rx_gui import application
+        application()
     if radio.kind == "pluto":
-        from flowgraphs.semcom_rx_pluto import semcom_rx_pluto
-        tb = semcom_rx_pluto(uri=radio.address, buffer_size=args.buffer_size, **common)
+        if gui:
+            from flowgraphs.semcom_rx_gui_pluto import semcom_rx_gui_pluto as graph
+        else:
+            from flowgraphs.semcom_rx_pluto import semcom_rx_pluto as graph
+        tb = graph(uri=radio.address, buffer_size=args.buffer_size, **common)
         tb.source.set_gain_mode(0, PLUTO_AGC[args.agc])
         if args.agc == "manual":
             tb.source.set_gain(0, args.rx_gain)
         apply_calibration(tb, args, radio)
         return tb
-    from flowgraphs.semcom_rx_usrp import semcom_rx_usrp
-    tb = semcom_rx_usrp(dev_args=radio.address, agc=args.agc, **common)
+    if gui:
+        from flowgraphs.semcom_rx_gui_usrp import semcom_rx_gui_usrp as graph
+    else:
+        from flowgraphs.semcom_rx_usrp import semcom_rx_usrp as graph
+    tb = graph(dev_args=radio.address, agc=args.agc, **common)
     if args.agc != "manual":
         tb.source.set_rx_agc(True, 0)
     apply_calibration(tb, args, radio)

@@ -6,6 +6,8 @@ per-frame log) and ``summary.json`` (counters and per-image records); prints one
 image. A file run ends at the end of the file; a ZMQ run after ``--num-images`` images, after
 ``--idle-timeout`` seconds without a frame, or on Ctrl-C (files stay valid).
 
+``--gui`` shows the Qt receiver view (:mod:`apps.rx_gui`) with any of these inputs.
+
 ``--record DIR`` also writes the raw received IQ as a SigMF recording (``DIR/rx.sigmf-data``
 and ``rx.sigmf-meta``, one annotation per detected frame: :mod:`sdr_rx.sigmf_recorder`);
 ``--replay REC`` receives from such a recording (a ``.sigmf-meta``, a ``.sigmf-collection``
@@ -18,6 +20,7 @@ import json
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 
@@ -59,6 +62,13 @@ def check_args(args) -> None:
             raise v.OptionError(f"--feedback {args.feedback}: cannot connect: {exc}") from None
         finally:
             sock.close(0)
+    args.gui = getattr(args, "gui", False)
+    if args.gui:
+        import os
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM")):
+            raise v.OptionError("--gui needs a display (neither DISPLAY nor WAYLAND_DISPLAY is "
+                                "set; QT_QPA_PLATFORM=offscreen runs it without one)")
     from semcom import radio
     args.radio_dev = radio.check_args(args, "rx")
     if args.radio_dev is not None:
@@ -152,14 +162,19 @@ def run(args) -> int:
             print(f"rx: warning: {w}", file=sys.stderr, flush=True)
         kind, addr = radio.kind, radio.address
         tb = open_radio(radio, lambda: build_radio_rx(
-            args, radio, model=args.model, model_id=model_id, out_dir=str(out),
+            args, radio, gui=args.gui, model=args.model, model_id=model_id, out_dir=str(out),
             reference=args.reference, max_side=args.max_side,
             log_path=str(out / "frames.jsonl"), feedback=args.feedback))
     else:
-        tb = semcom_rx(source_kind=kind, source_address=addr, model=args.model,
-                       model_id=model_id, out_dir=str(out), reference=args.reference,
-                       max_side=args.max_side, log_path=str(out / "frames.jsonl"),
-                       samp_rate=args.samp_rate, feedback=args.feedback)
+        if args.gui:        # the Qt view (apps.rx_gui)
+            from apps.rx_gui import build
+            graph = partial(build, kind, addr)
+        else:
+            graph = partial(semcom_rx, source_kind=kind, source_address=addr)
+        tb = graph(model=args.model, model_id=model_id, out_dir=str(out),
+                   reference=args.reference, max_side=args.max_side,
+                   log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate,
+                   feedback=args.feedback)
     dec, rcv = tb.decoder, tb.receiver
     dec.attach(log=rcv.log)             # one set of counters for the run's summary
     recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
@@ -196,11 +211,17 @@ def run(args) -> int:
     finished = threading.Event()
     threading.Thread(target=lambda: (tb.wait(), finished.set()), daemon=True).start()
     interrupted = False
+
+    def idle() -> bool:
+        if args.idle_timeout and time.monotonic() - last_frame[0] > args.idle_timeout:
+            print(f"rx: no frame for {args.idle_timeout:g} s, stopping", file=sys.stderr)
+            return True
+        return False
     try:
-        while not finished.is_set() and not done.is_set():
-            if args.idle_timeout and time.monotonic() - last_frame[0] > args.idle_timeout:
-                print(f"rx: no frame for {args.idle_timeout:g} s, stopping", file=sys.stderr)
-                break
+        if args.gui:        # Qt's event loop, until the same conditions or the window closes
+            from apps.rx_gui import run_until
+            run_until(tb, lambda: finished.is_set() or done.is_set() or idle())
+        while not args.gui and not finished.is_set() and not done.is_set() and not idle():
             finished.wait(0.1)
     except KeyboardInterrupt:
         interrupted = True

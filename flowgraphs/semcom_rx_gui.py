@@ -47,7 +47,7 @@ from gnuradio import qtgui
 
 class semcom_rx_gui(gr.top_block, Qt.QWidget):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6, feedback='', max_side=256):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6, feedback='', max_side=256, reference='', repeat=1):
         gr.top_block.__init__(self, "semcom RX (GUI)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI)")
@@ -90,6 +90,8 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.samp_rate = samp_rate
         self.feedback = feedback
         self.max_side = max_side
+        self.reference = reference
+        self.repeat = repeat
 
         ##################################################
         # Blocks
@@ -143,7 +145,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
             self.top_grid_layout.setRowStretch(r, 1)
         for c in range(0, 1):
             self.top_grid_layout.setColumnStretch(c, 1)
-        self.source = iq_source(source_kind, source_address, False, source_kind == 'file')
+        self.source = iq_source(source_kind, source_address, False, bool(repeat))
         self.reports = feedback_sink(feedback)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
         self.image_view = image_view()
@@ -153,7 +155,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
             self.top_grid_layout.setRowStretch(r, 1)
         for c in range(1, 2):
             self.top_grid_layout.setColumnStretch(c, 1)
-        self.decoder = jscc_decoder(model, out_dir, '', 0, 2.0, 1, max_side=max_side)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
         self.constellation = qtgui.const_sink_c(
             1024, #size
             'Equalised JSCC symbols', #name
@@ -279,6 +281,18 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
     def set_max_side(self, max_side):
         self.max_side = max_side
 
+    def get_reference(self):
+        return self.reference
+
+    def set_reference(self, reference):
+        self.reference = reference
+
+    def get_repeat(self):
+        return self.repeat
+
+    def set_repeat(self, repeat):
+        self.repeat = repeat
+
 
 
 def argument_parser():
@@ -311,6 +325,12 @@ def argument_parser():
     parser.add_argument(
         "--max-side", dest="max_side", type=intx, default=256,
         help="Set The TX's max image side (references sized alike) [default=%(default)r]")
+    parser.add_argument(
+        "--reference", dest="reference", type=str, default='',
+        help="Set Original images (PSNR/SSIM) [default=%(default)r]")
+    parser.add_argument(
+        "--repeat", dest="repeat", type=intx, default=1,
+        help="Set Loop a file input (1; semcom rx --gui gives 0 and stops at its end) [default=%(default)r]")
     return parser
 
 
@@ -323,7 +343,7 @@ def main(top_block_cls=semcom_rx_gui, options=None):
         Qt.QApplication.setGraphicsSystem(style)
     qapp = Qt.QApplication(sys.argv)
 
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side, reference=options.reference, repeat=options.repeat)
 
     tb.start()
 

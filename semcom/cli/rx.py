@@ -25,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="accept frames of any model id (default: only --model's)")
     p.add_argument("--feedback", default="",
                    help="send per-frame reports to the TX at this ZMQ address")
+    p.add_argument("--gui", action="store_true",
+                   help="show the Qt receiver view (spectrum, constellation, image, SNR and "
+                        "keep; flowgraphs/semcom_rx_gui.grc) with any input")
     p.add_argument("--snr-correction", default="",
                    help="SNR-estimator correction file (default: calibration/"
                         "snr_correction.json when present; 'none' disables)")
