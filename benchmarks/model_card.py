@@ -155,6 +155,7 @@ def run_evals(names: list[str], folder: Path, threads: int = 1) -> dict[str, Pat
     """``semcom eval --no-baselines --snr 0,5,10,15,20`` for each checkpoint name or path (once
     per model hash) -> {label: JSON file}."""
     from models import evaluate
+    from semcom.cli import eval as eval_cli
 
     folder.mkdir(parents=True, exist_ok=True)
     out, seen = {}, set()
@@ -166,7 +167,7 @@ def run_evals(names: list[str], folder: Path, threads: int = 1) -> dict[str, Pat
         seen.add(digest)
         path = folder / f"{label}.json"
         p = argparse.ArgumentParser()
-        evaluate.add_arguments(p)
+        eval_cli.add_arguments(p)
         evaluate.run(p.parse_args(["--model", name, "--no-baselines", "--quiet",
                                    "--snr", ",".join(f"{s:g}" for s in SNRS),
                                    "--threads", str(threads), "--out", str(path)]))

@@ -9,7 +9,6 @@ baseline name) and a PNG plot of PSNR vs SNR beside it (``FILE.png``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -153,35 +152,8 @@ def run(args) -> int:
     return 0
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--images", default=None,
-                   help="folder of images (default: the built-in held-out photos)")
-    p.add_argument("--snr", default="0,5,10,15,20", help="comma-separated SNRs in dB")
-    p.add_argument("--keep", default="", help="comma-separated keep values (default: full C)")
-    p.add_argument("--channel", default="awgn", help="awgn, rayleigh or a multipath profile")
-    p.add_argument("--model", default="default", help="shipped checkpoint name or path")
-    p.add_argument("--out", default="eval.json")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--no-baselines", action="store_true")
-    p.add_argument("--digital", action="store_true",
-                   help="add the digital link's practical baseline per MCS (WebP + LDPC + "
-                        "QAM, thresholds measured through the PHY: semcom/fec/thresholds.json)")
-    p.add_argument("--quiet", action="store_true")
-
-
-def add_parser(sub, name: str) -> None:
-    p = sub.add_parser(name, help="simulated PSNR/SSIM vs SNR against digital baselines",
-                       description=__doc__.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__)
-    add_arguments(p)
-    return run(p.parse_args(argv))
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # the options live in the command line (semcom.cli.eval), above this package
+    import sys
+
+    sys.exit("python -m models.evaluate moved: run `semcom eval ...`")

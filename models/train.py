@@ -347,3 +347,12 @@ class Trainer:
                 print(f"train: held-out PSNR at 10 dB: full keep {v['val_psnr_full']:.2f} dB, "
                       f"keep {self.model.C // 2} {v['val_psnr_half']:.2f} dB")
         return 0
+
+
+if __name__ == "__main__":
+    # The options live in the command line (semcom.cli.train), above this package: the old
+    # entry point says where it went instead of importing upward.
+    import sys
+
+    sys.exit("python -m models.train moved: run `semcom train ...` or `python -m "
+             "semcom.cli.train ...` (torchrun: `torchrun ... -m semcom.cli.train ...`)")
