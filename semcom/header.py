@@ -28,6 +28,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from semcom.numerology import HEADER_SYMBOLS
+from semcom.numerology import N_DATA as _N_DATA
+
 VERSION = 3
 FLAG_SIDE = 0x1          # the payload is the image's side information (semcom.sideinfo)
 SCHEME_SHIFT = 1         # flags bits 1-3: the payload scheme
@@ -43,12 +46,12 @@ CRC_BITS = 32
 K = 7
 G = (0o133, 0o171)
 CODED_BITS = 2 * (INFO_BITS + CRC_BITS + K - 1)  # 460
-BLOCK_BITS = 480                                  # one copy: 10 OFDM symbols of 48 carriers
 REPEAT = 2                                        # copies of the block on the air
+BLOCK_BITS = HEADER_SYMBOLS // REPEAT * _N_DATA   # 480: one copy, 10 OFDM symbols
 FRAME_BITS = REPEAT * BLOCK_BITS                  # 960 header symbols (20 OFDM symbols)
-COPY_SHIFT = 24                                   # carrier rotation of copy 2 inside a symbol
+COPY_SHIFT = _N_DATA // 2                         # carrier rotation of copy 2 inside a symbol
 PN = np.random.default_rng(0x4EAD).integers(0, 2, BLOCK_BITS).astype(np.uint8)
-_N_DATA = 48
+assert CODED_BITS <= BLOCK_BITS and HEADER_SYMBOLS % REPEAT == 0
 
 
 class HeaderError(ValueError):
