@@ -152,9 +152,11 @@ class _RadioSink:
             pad = self.tb.pad.padder
             return (f"{self.radio.name}: {pad.bursts} bursts padded to whole "
                     f"{pad.B}-sample buffers with {pad.padded} zeros")
-        u = self.tb.underflows
+        u, b = self.tb.underflows, self.tb.bursts
+        timed = (f", {b.timed} bursts timed {b.tx_time_offset:g} s ahead"
+                 if b.tx_time_offset > 0 else "")
         return (f"{self.radio.name}: {u.underflows} underflows, {u.other} other async "
-                f"errors (sequence/time)")
+                f"errors (sequence/time){timed}")
 
 
 def build_radio_tx(args, radio):
@@ -165,7 +167,13 @@ def build_radio_tx(args, radio):
         return semcom_tx_pluto(uri=radio.address, tx_atten=args.tx_atten,
                                buffer_size=args.buffer_size, **common)
     from flowgraphs.semcom_tx_usrp import semcom_tx_usrp
-    return semcom_tx_usrp(dev_args=radio.address, tx_gain=args.tx_gain, **common)
+    tb = semcom_tx_usrp(dev_args=radio.address, tx_gain=args.tx_gain,
+                        tx_time_offset=getattr(args, "tx_time_offset", 0.0), **common)
+    if tb.bursts.tx_time_offset > 0:        # timed bursts: device time 0 is now
+        from gnuradio import uhd
+        tb.sink.set_time_now(uhd.time_spec(0.0))
+        tb.bursts.time_zero = time.monotonic()
+    return tb
 
 
 def _run_radio(args, sizes) -> int:

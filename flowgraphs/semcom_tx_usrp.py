@@ -33,7 +33,7 @@ from sdr_tx.rate_control import rate_control
 
 class semcom_tx_usrp(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
         gr.top_block.__init__(self, "semcom TX (USRP)", catch_exceptions=False)
 
         ##################################################
@@ -54,6 +54,7 @@ class semcom_tx_usrp(gr.top_block):
         self.bandwidth = bandwidth
         self.dev_args = dev_args
         self.tx_gain = tx_gain
+        self.tx_time_offset = tx_time_offset
         self.feedback = feedback
         self.policy = policy
         self.target_psnr = target_psnr
@@ -90,7 +91,7 @@ class semcom_tx_usrp(gr.top_block):
         self.modulator = ofdm_modulator(tx_rms, guard, 'packet_len')
         self.framer = jscc_framer(frame_symbols, 'packet_len')
         self.encoder = jscc_encoder(model, snr_db, keep, 1)
-        self.bursts = usrp_burst_guard(guard)
+        self.bursts = usrp_burst_guard(guard, samp_rate, tx_time_offset)
 
 
         ##################################################
@@ -204,6 +205,12 @@ class semcom_tx_usrp(gr.top_block):
         self.tx_gain = tx_gain
         self.sink.set_gain(self.tx_gain, 0)
 
+    def get_tx_time_offset(self):
+        return self.tx_time_offset
+
+    def set_tx_time_offset(self, tx_time_offset):
+        self.tx_time_offset = tx_time_offset
+
     def get_feedback(self):
         return self.feedback
 
@@ -304,6 +311,9 @@ def argument_parser():
         "--tx-gain", dest="tx_gain", type=eng_float, default=eng_notation.num_to_str(float(0.0)),
         help="Set TX gain (dB) [default=%(default)r]")
     parser.add_argument(
+        "--tx-time-offset", dest="tx_time_offset", type=eng_float, default=eng_notation.num_to_str(float(0.0)),
+        help="Set Timed bursts (tx_time this many s ahead; 0 = untimed) [default=%(default)r]")
+    parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (bind; empty = open loop) [default=%(default)r]")
     parser.add_argument(
@@ -333,7 +343,7 @@ def argument_parser():
 def main(top_block_cls=semcom_tx_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, feedback=options.feedback, policy=options.policy, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout)
+    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

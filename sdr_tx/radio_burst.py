@@ -18,6 +18,8 @@ the samples. Nothing is dropped and nothing is scaled.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pmt
 from gnuradio import gr
@@ -184,12 +186,31 @@ class usrp_burst_guard(gr.basic_block):  # noqa: N801
     host then pauses (between images); the guard stays on the air as zeros of the burst, so
     the receiver still sees the silence it expects between frames. The appended guard leaves in
     the same call as the burst's last sample: a flowgraph that ends right after a burst still
-    ends it."""
+    ends it.
 
-    def __init__(self, guard: int = nm.DEFAULT_GUARD):
+    Timed bursts (``tx_time_offset`` > 0 s, ``semcom tx --tx-time-offset``): each ``tx_sob``
+    also gets a ``tx_time`` tag in gr-uhd's format, a tuple (uint64 whole seconds, double
+    fraction), of device time: the app sets the USRP's time to 0 and :attr:`time_zero` to the
+    host's monotonic clock at that moment. A burst is due ``tx_time_offset`` after the host
+    hands it over, and never before the previous burst (with its guard) has left:
+    ``max(now - time_zero + tx_time_offset, previous start + previous length / samp_rate)``.
+    """
+
+    def __init__(self, guard: int = nm.DEFAULT_GUARD, samp_rate: float = 0.0,
+                 tx_time_offset: float = 0.0):
         gr.basic_block.__init__(self, name="semcom_usrp_burst_guard", in_sig=[np.complex64],
                                 out_sig=[np.complex64])
         self.guard = int(guard)
+        self.samp_rate = float(samp_rate)
+        self.tx_time_offset = float(tx_time_offset)
+        if self.tx_time_offset > 0 and not self.samp_rate > 0:
+            raise ValueError("usrp_burst_guard: timed bursts need the sample rate")
+        self.time_zero: float | None = None     # host monotonic time of device time 0
+        self.next_free = 0.0            # device time when the previous burst has left
+        self.burst_time = 0.0           # the open burst's tx_time
+        self.burst_len = 0              # samples of the open burst so far
+        self.timed = 0                  # bursts given a tx_time
+        self.ttime = pmt.intern("tx_time")
         self.set_tag_propagation_policy(gr.TPP_DONT)
         self.sob, self.eob = pmt.intern("tx_sob"), pmt.intern("tx_eob")
         self.inside = False             # between a tx_sob and its tx_eob
@@ -199,11 +220,23 @@ class usrp_burst_guard(gr.basic_block):  # noqa: N801
     def forecast(self, noutput_items, ninputs):
         return [1] * ninputs
 
+    def _tag_time(self, offset: int) -> None:
+        """The ``tx_time`` of a burst starting at output item ``offset``."""
+        if self.time_zero is None:      # nobody set the device time: the first burst's
+            self.time_zero = time.monotonic()
+        t = max(time.monotonic() - self.time_zero + self.tx_time_offset, self.next_free)
+        secs = int(t)
+        self.add_item_tag(0, offset, self.ttime,
+                          pmt.make_tuple(pmt.from_uint64(secs), pmt.from_double(t - secs)))
+        self.burst_time, self.burst_len = t, 0
+        self.timed += 1
+
     def general_work(self, input_items, output_items):
         inp, out = input_items[0], output_items[0]
         n, m = len(inp), len(out)
         if not n:
             return 0
+        timed = self.tx_time_offset > 0
         start = self.nitems_read(0)
         tags = self.get_tags_in_range(0, start, start + n)
         sobs = sorted({t.offset - start for t in tags if pmt.eq(t.key, self.sob)})
@@ -221,6 +254,8 @@ class usrp_burst_guard(gr.basic_block):  # noqa: N801
                 i = nxt
                 self.inside = True
                 self.add_item_tag(0, base + produced, self.sob, pmt.PMT_T)
+                if timed:
+                    self._tag_time(base + produced)
             end = next((e for e in eobs if e >= i), None)
             stop = n if end is None else end + 1
             room = m - produced - (self.guard if end is not None else 0)
@@ -230,11 +265,15 @@ class usrp_burst_guard(gr.basic_block):  # noqa: N801
             out[produced:produced + k] = inp[i:i + k]
             produced += k
             i += k
+            self.burst_len += k
             if end is not None and i == end + 1:
                 out[produced:produced + self.guard] = 0
                 produced += self.guard
                 self.add_item_tag(0, base + produced - 1, self.eob, pmt.PMT_T)
                 self.inside = False
+                if timed:
+                    self.next_free = self.burst_time + (self.burst_len + self.guard) / \
+                        self.samp_rate
             elif end is not None or k < stop - i + k:
                 break
         self.consume(0, i)

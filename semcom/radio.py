@@ -95,6 +95,11 @@ def add_arguments(p, side: str) -> None:
         g.add_argument("--tx-gain", type=float, default=None, help="USRP TX gain, dB")
         g.add_argument("--tx-atten", type=float, default=None,
                        help="PlutoSDR TX attenuation, dB (0 = full power; default 30)")
+    if side == "tx":
+        g.add_argument("--tx-time-offset", type=float, default=0.0, metavar="S",
+                       help="USRP timed bursts: each burst gets a tx_time tag S seconds after "
+                            "it is handed over (device time set to 0 at start; 0: untimed). A "
+                            "PlutoSDR has no timestamps")
     if side in ("rx", "both"):
         g.add_argument("--rx-gain", type=float, default=None,
                        help="RX gain, dB (implies --agc manual)")
@@ -116,6 +121,8 @@ def check_args(args, side: str) -> Radio | None:
 
     given = {o for o in ("tx_gain", "tx_atten", "rx_gain")
              if getattr(args, o, None) is not None}
+    if getattr(args, "tx_time_offset", 0.0):
+        given.add("tx_time_offset")
     if not args.radio:
         extra = sorted(given) + (["agc"] if getattr(args, "agc", "") else [])
         if extra:
@@ -134,6 +141,9 @@ def check_args(args, side: str) -> Radio | None:
     if r.kind == "pluto":
         if "tx_gain" in given:
             raise OptionError("--tx-gain is for a USRP; a PlutoSDR takes --tx-atten (dB)")
+        if "tx_time_offset" in given:
+            raise OptionError("--tx-time-offset is for a USRP: a PlutoSDR (stock firmware) has "
+                              "no timestamps")
         if side in ("tx", "both"):
             args.tx_atten = v.finite("--tx-atten", 30.0 if args.tx_atten is None
                                      else args.tx_atten, *lim["tx_atten"], "dB")
@@ -143,6 +153,9 @@ def check_args(args, side: str) -> Radio | None:
         if side in ("tx", "both"):
             args.tx_gain = v.finite("--tx-gain", 0.0 if args.tx_gain is None
                                     else args.tx_gain, *lim["tx_gain"], "dB")
+        if hasattr(args, "tx_time_offset"):
+            args.tx_time_offset = v.finite("--tx-time-offset", args.tx_time_offset, 0.0, 3600.0,
+                                           "s")
     if side in ("rx", "both"):
         if args.agc and args.agc != "manual" and "rx_gain" in given:
             raise OptionError(f"--rx-gain applies with --agc manual, not --agc {args.agc}")

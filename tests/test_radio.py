@@ -118,6 +118,53 @@ def test_usrp_burst_guard_closes_every_burst_even_a_cut_last_guard():
     assert np.array_equal(y[np.flatnonzero(y)], bursts[np.flatnonzero(bursts)])
 
 
+def _tx_time(value) -> float:
+    """gr-uhd's tx_time: a tuple (uint64 whole seconds, double fraction)."""
+    assert pmt.is_tuple(value) and pmt.length(value) == 2
+    secs, frac = pmt.tuple_ref(value, 0), pmt.tuple_ref(value, 1)
+    assert pmt.is_uint64(secs) and pmt.is_real(frac) and 0 <= pmt.to_double(frac) < 1
+    return pmt.to_uint64(secs) + pmt.to_double(frac)
+
+
+def test_usrp_burst_guard_timed_bursts_tag_tx_time_on_every_sob():
+    import time as _time
+
+    from sdr_tx.radio_burst import usrp_burst_guard
+    rng = np.random.default_rng(5)
+    guard, fs, ahead = 200, 1e6, 0.5
+    x, eobs = _bursts(rng, 8, guard)
+    sobs = np.r_[0, eobs[:-1] + 1 + guard]
+    tags = [gr.tag_utils.python_to_tag((int(o), pmt.intern(k), pmt.PMT_T, pmt.PMT_F))
+            for k, offs in (("tx_sob", sobs), ("tx_eob", eobs)) for o in offs]
+    tb = gr.top_block()
+    src = blocks.vector_source_c(x.tolist(), False, 1, tags)
+    blk = usrp_burst_guard(guard, fs, ahead)
+    blk.time_zero = _time.monotonic()
+    snk = blocks.vector_sink_c()
+    tb.connect(src, blk, snk)
+    t_start = _time.monotonic() - blk.time_zero
+    tb.run()
+    t_end = _time.monotonic() - blk.time_zero
+    got = snk.tags()
+    out_sob = sorted(t.offset for t in got if pmt.symbol_to_string(t.key) == "tx_sob")
+    timed = sorted((t.offset, _tx_time(t.value)) for t in got
+                   if pmt.symbol_to_string(t.key) == "tx_time")
+    assert [o for o, _ in timed] == out_sob and len(out_sob) == 8 == blk.timed
+    times = np.array([t for _, t in timed])
+    # the first burst is due `ahead` after it was handed over; the rest follow back to back
+    # (handed over faster than real time), never before the previous one has left
+    assert t_start + ahead <= times[0] <= t_end + ahead
+    lengths = eobs - sobs + 1 + guard
+    np.testing.assert_allclose(np.diff(times), lengths[:-1] / fs, rtol=0, atol=1e-9)
+    # untimed (the default): no tx_time at all
+    tb2 = gr.top_block()
+    src2, snk2 = blocks.vector_source_c(x.tolist(), False, 1, tags), blocks.vector_sink_c()
+    untimed = usrp_burst_guard(guard)       # referenced while it runs (a Python block)
+    tb2.connect(src2, untimed, snk2)
+    tb2.run()
+    assert not [t for t in snk2.tags() if pmt.symbol_to_string(t.key) == "tx_time"]
+
+
 def test_uhd_async_classification():
     def d(code):
         return pmt.to_pmt({"channel": 0, "event_code": code})
@@ -144,6 +191,9 @@ def test_uhd_async_classification():
     (["rx", "--radio", "pluto", "--agc", "fast", "--rx-gain", "20"], "--rx-gain applies"),
     (["rx", "--radio", "usrp", "--rx-gain", "nan"], "--rx-gain must be"),
     (["rx", "--agc", "slow"], "--agc needs --radio"),
+    (["tx", "--radio", "pluto", "--tx-time-offset", "0.5"], "a PlutoSDR (stock firmware) has"),
+    (["tx", "--tx-time-offset", "0.5"], "--tx-time-offset needs --radio"),
+    (["tx", "--radio", "usrp", "--tx-time-offset", "-1"], "--tx-time-offset must be"),
     (["loopback", "--radio", "usrp", "--cfo-hz", "100"], "--cfo-hz is a channel-emulator"),
     (["loopback", "--rx-radio", "usrp"], "--rx-radio needs --radio"),
     (["loopback", "--radio", "pluto", "--rx-radio", "usrp"], "the same kind"),
@@ -195,6 +245,7 @@ class _FakeDevice(gr.sync_block):
     def __init__(self, *args, **kw):
         gr.sync_block.__init__(self, "fake_device", [np.complex64], None)
         self.args, self.calls, self.chunks, self.tags = args, [], [], []
+        self.values = []            # (offset, key, value) of every tag
         self.message_port_register_out(pmt.intern("async_msgs"))
         self.reported = False
 
@@ -202,8 +253,9 @@ class _FakeDevice(gr.sync_block):
         x = input_items[0]
         start = self.nitems_read(0)
         self.chunks.append(x.copy())
-        self.tags += [(t.offset, pmt.symbol_to_string(t.key))
-                      for t in self.get_tags_in_range(0, start, start + len(x))]
+        got = self.get_tags_in_range(0, start, start + len(x))
+        self.tags += [(t.offset, pmt.symbol_to_string(t.key)) for t in got]
+        self.values += [(t.offset, pmt.symbol_to_string(t.key), t.value) for t in got]
         if not self.reported:
             self.reported = True
             self.message_port_pub(pmt.intern("async_msgs"),
@@ -219,7 +271,7 @@ def _recorder(name):
 
 for _name in ("set_len_tag_key", "set_bandwidth", "set_frequency", "set_samplerate",
               "set_attenuation", "set_filter_params", "set_samp_rate", "set_center_freq",
-              "set_antenna", "set_gain"):
+              "set_antenna", "set_gain", "set_time_now"):
     setattr(_FakeDevice, _name, _recorder(_name))
 
 
@@ -300,6 +352,25 @@ def test_radio_tx_flowgraph_stream(kind, tmp_path, monkeypatch, capsys):
         assert eobs[-1] == len(y) - 1 and len(y) == sum(burst_len) + n_frames * guard
         assert all(not np.any(y[e - guard + 1:e + 1]) for e in eobs)
         assert "1 underflows" in out
+
+
+def test_usrp_tx_time_offset_times_every_burst_of_the_tx_flowgraph(tmp_path, monkeypatch,
+                                                                    capsys):
+    from semcom.cli import main
+    made = _fake_radio_tx(monkeypatch, "usrp")
+    rc = main(["tx", "--radio", "usrp", "--images", str(_one_image(tmp_path)), "--keep", "8",
+               "--tx-time-offset", "0.25"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    dev = made[0]
+    (name, (spec,)), = [c for c in dev.calls if c[0] == "set_time_now"]
+    assert spec.get_real_secs() == 0.0          # device time 0 when the graph was built
+    sobs = sorted(o for o, k, _ in dev.values if k == "tx_sob")
+    timed = sorted((o, _tx_time(v)) for o, k, v in dev.values if k == "tx_time")
+    assert [o for o, _ in timed] == sobs and len(sobs) >= 2
+    times = [t for _, t in timed]
+    assert times[0] >= 0.25 and all(b > a for a, b in zip(times, times[1:], strict=False))
+    assert f"{len(sobs)} bursts timed 0.25 s ahead" in out
 
 
 class _FakeSource(gr.hier_block2):
