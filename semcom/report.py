@@ -9,7 +9,10 @@ when ``snr_est_db`` is absent), ``noise_var``, ``image_id``, ``frame_idx``, ``fr
 ``image_done`` (the image id), ``partial`` and ``snr_est_db`` (``est_snr_db`` too, its old
 name).
 
-SNR keys everywhere: ``snr_db`` is a true (set) SNR, ``snr_est_db`` an estimate.
+SNR keys everywhere: ``snr_db`` is a set SNR (in a report only the older name of
+``snr_est_db``), ``snr_est_db`` the RX's calibrated estimate; every SNR key and the quantity it
+names (``snr_used_db``: the TX controller's decision, ``snr_est_raw_db``: the estimate before the
+correction, ...) is listed once in :data:`semcom.pdu.SNR_KEYS`.
 """
 
 from __future__ import annotations
