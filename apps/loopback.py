@@ -122,6 +122,15 @@ def check_args(args) -> None:
     args.radio_dev = radio.check_args(args, "both")
     if args.rx_radio and not args.radio:
         raise v.OptionError("--rx-radio needs --radio (the TX's radio)")
+    args.cable = getattr(args, "cable", False)
+    if args.cable and args.radio_dev is None:
+        raise v.OptionError("--cable needs --radio pluto[:URI] or usrp[:ARGS] (TX and RX on "
+                            "that one device)")
+    if args.cable and args.rx_radio:
+        raise v.OptionError("--cable runs TX and RX on one radio: drop --rx-radio")
+    if args.cable and args.record:
+        raise v.OptionError("--record is not available with --cable (record with semcom rx "
+                            "--record on a second radio)")
     if args.radio_dev is not None:
         radio.parse(args.rx_radio or args.radio)
         if args.rx_radio and radio.parse(args.rx_radio).kind != args.radio_dev.kind:
@@ -219,6 +228,9 @@ def run(args) -> int:
 
     t0 = time.monotonic()
     check_args(args)
+    if args.cable:          # one radio, one flowgraph, no emulator (apps.cable)
+        from apps.cable import run as run_cable
+        return run_cable(args)
     # the three processes run from the repository: make the user's relative paths absolute
     if Path(args.model).is_file():
         args.model = str(Path(args.model).resolve())

@@ -30,6 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --radio: the RX on another radio (default: the same one; a "
                         "Pluto can be opened by the TX and the RX processes at once, a USRP "
                         "cannot)")
+    p.add_argument("--cable", action="store_true",
+                   help="with --radio: TX and RX on that one device through a cable and "
+                        ">= 30 dB attenuation, in one flowgraph (flowgraphs/semcom_cable_*.grc"
+                        "; no emulator)")
     r = p.add_argument_group("recording (SigMF)")
     r.add_argument("--record", default="", metavar="DIR",
                    help="the RX records the received IQ to DIR (rx.sigmf-*), the TX what it "

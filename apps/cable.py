@@ -1,0 +1,137 @@
+"""``semcom loopback --radio pluto|usrp --cable``: one radio, one cable, one flowgraph.
+
+TX and RX on a single device (a Pluto's TX port cabled through >= 30 dB of attenuation to its
+RX port; a USRP's TX/RX to RX2): ``flowgraphs/semcom_cable_{pluto,usrp}.grc`` holds the TX
+chain of ``semcom_tx_{kind}.grc`` and the RX chain of ``semcom_rx_{kind}.grc`` with the device's
+sink and source, so the device is opened by one process (a USRP cannot be opened by two). The
+emulator process is absent; the closed loop (``--adaptive``) runs as usual, the RX's reports
+reaching the TX's rate control over a localhost ZMQ socket inside the process.
+
+Writes to ``--out``: ``originals/``, ``rx/`` (received images, ``frames.jsonl``) and
+``summary.json`` (counters, per-image records with the radio's drops, the radio's totals);
+prints a line per image. Ends when every image arrived, ``--timeout`` passed, 20 s after the
+TX's last image without a new one, or on Ctrl-C/SIGTERM (exit 130/143, files written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+from semcom.radio import PLUTO_AGC, RX_BUFFER, Radio, open_radio, probe, tx_buffer
+
+IDLE_AFTER_TX_S = 20.0       # the TX is done and no image arrived for this long: stop
+
+
+def graph_params(args, radio: Radio, originals: Path, out: Path, feedback: str,
+                 model_id: str) -> dict:
+    """The cable graph's parameters from ``semcom loopback``'s options."""
+    from apps.tx import IMAGES_AHEAD
+    from semcom import numerology as nm
+
+    p = dict(images=str(originals), model=args.model, snr_db=args.tx_snr, keep=args.keep,
+             frame_symbols=args.frame_symbols, guard=nm.DEFAULT_GUARD, repeat=1, max_side=0,
+             samp_rate=args.samp_rate, freq=args.freq, bandwidth=args.bandwidth,
+             images_in_flight=max(1, args.window) if args.adaptive else IMAGES_AHEAD,
+             feedback=feedback if args.adaptive else "", policy=args.policy,
+             target_psnr=args.target_psnr, margin_db=args.margin_db,
+             budget_symbols=args.budget_symbols, rate_table=args.rate_table,
+             model_id=model_id, out_dir=str(out / "rx"), reference=str(originals),
+             log_path=str(out / "rx" / "frames.jsonl"), rx_gain=args.rx_gain)
+    if radio.kind == "pluto":
+        p.update(uri=radio.address, tx_atten=args.tx_atten,
+                 buffer_size=tx_buffer(nm.burst_samples(args.frame_symbols) + nm.DEFAULT_GUARD),
+                 rx_buffer_size=RX_BUFFER)
+    else:
+        p.update(dev_args=radio.address, tx_gain=args.tx_gain, agc=args.agc)
+    return p
+
+
+def build_cable(radio: Radio, params: dict, agc: str):
+    """-> the cable top block (opens the device; RadioError: one line when there is none)."""
+    def make():
+        if radio.kind == "pluto":
+            from flowgraphs.semcom_cable_pluto import semcom_cable_pluto
+            tb = semcom_cable_pluto(**params)
+            tb.radio_source.set_gain_mode(0, PLUTO_AGC[agc])
+            if agc == "manual":
+                tb.radio_source.set_gain(0, params["rx_gain"])
+            return tb
+        from flowgraphs.semcom_cable_usrp import semcom_cable_usrp
+        tb = semcom_cable_usrp(**params)
+        if agc != "manual":
+            tb.radio_source.set_rx_agc(True, 0)
+        return tb
+    return open_radio(radio, make)
+
+
+def run(args) -> int:
+    """The whole cable run (``args``: ``semcom loopback``'s, checked)."""
+    from apps.loopback import free_port, prepare_images
+    from apps.rx import image_line
+    from models.checkpoint import peek
+
+    radio = args.radio_dev
+    probe(radio)            # no radio: one line and exit 2, before anything is written
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rx").mkdir(exist_ok=True)
+    log = out / "rx" / "frames.jsonl"
+    if log.exists():
+        log.unlink()
+    originals = prepare_images(args.images, out / "originals", args.max_side)
+    n = len(originals)
+    model_id = peek(args.model)["model_hash"][:8]
+    feedback = f"tcp://127.0.0.1:{free_port()}"
+    tb = build_cable(radio, graph_params(args, radio, out / "originals", out, feedback,
+                                         model_id), args.agc)
+    dec, rcv = tb.decoder, tb.receiver
+    dec.attach(log=rcv.log)
+    tb.reports.attach(rcv.log)
+    done = threading.Event()
+    last = [time.monotonic()]
+
+    def on_image(rec, img):
+        rec["radio"] = tb.monitor.monitor.since_last()
+        last[0] = time.monotonic()
+        print("loopback: " + image_line(rec), flush=True)
+        if len(dec.results) >= n:
+            done.set()
+    dec.on_image = on_image
+    t0 = time.monotonic()
+    tb.start()
+    interrupted, why = False, "every image arrived"
+    tx_done_at: list[float] = []
+    try:
+        while not done.wait(0.1):
+            now = time.monotonic()
+            if now - t0 > args.timeout:
+                why = f"timed out after {args.timeout:g} s"
+                break
+            if not tx_done_at and tb.source.sent >= n:
+                tx_done_at.append(now)
+            if tx_done_at and now - max(tx_done_at[0], last[0]) > IDLE_AFTER_TX_S:
+                why = f"no image for {IDLE_AFTER_TX_S:g} s after the TX's last"
+                break
+    except KeyboardInterrupt:
+        interrupted, why = True, "interrupted"
+    tb.stop()
+    tb.wait()
+    dec.flush()
+    summary = {"mode": f"cable ({radio.name})", "images_sent": n, "images": dec.results,
+               "counters": rcv.log.summary(), "wall_s": round(time.monotonic() - t0, 3),
+               "end": why, "radio": {"radio": radio.name, "freq_hz": args.freq,
+                                     **tb.monitor.monitor.summary()}}
+    tmp = out / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=1))
+    tmp.replace(out / "summary.json")
+    rcv.log.close()
+    got = sum(1 for r in dec.results if not r.get("lost"))
+    print(f"loopback: {got}/{n} images over the cable ({why}); wrote {out}",
+          file=sys.stderr if got < n else sys.stdout, flush=True)
+    if interrupted:
+        return 130
+    return 0 if got == n else 1
