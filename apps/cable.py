@@ -69,11 +69,14 @@ def build_cable(radio: Radio, params: dict, agc: str):
 
 
 def run(args) -> int:
-    """The whole cable run (``args``: ``semcom loopback``'s, checked)."""
-    from apps.loopback import free_port, prepare_images
+    """The whole cable run (``args``: ``semcom loopback``'s)."""
+    from apps.loopback import check_args, free_port, prepare_images
     from apps.rx import image_line
     from models.checkpoint import peek
 
+    check_args(args)        # the loopback's checks, --cable's included
+    if Path(args.model).is_file():
+        args.model = str(Path(args.model).resolve())
     radio = args.radio_dev
     probe(radio)            # no radio: one line and exit 2, before anything is written
     out = Path(args.out).resolve()

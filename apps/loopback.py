@@ -228,9 +228,6 @@ def run(args) -> int:
 
     t0 = time.monotonic()
     check_args(args)
-    if args.cable:          # one radio, one flowgraph, no emulator (apps.cable)
-        from apps.cable import run as run_cable
-        return run_cable(args)
     # the three processes run from the repository: make the user's relative paths absolute
     if Path(args.model).is_file():
         args.model = str(Path(args.model).resolve())

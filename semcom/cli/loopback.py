@@ -56,6 +56,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    if args.cable:          # one radio, one flowgraph, no emulator
+        from apps.cable import run as run_cable
+        return run_cable(args)
     from apps.loopback import run as run_app
 
     return run_app(args)
