@@ -17,9 +17,79 @@ def pytest_addoption(parser):
                           "skip when no such device is found")
 
 
+IIO_EMU_PORT = 30431        # iiod's port, which iio-emu serves
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "emu: runs the Pluto path against iio-emu (an emulated PlutoSDR); skipped "
+                   "unless an iio-emu binary is on PATH and a Pluto device description is "
+                   "found (SEMCOM_PLUTO_XML, or the one pytest-libiio ships)")
+
+
+def pluto_xml():
+    """A PlutoSDR device description for iio-emu: $SEMCOM_PLUTO_XML, else pytest-libiio's."""
+    from pathlib import Path
+
+    env = os.environ.get("SEMCOM_PLUTO_XML", "")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    try:
+        import pytest_libiio
+    except ImportError:
+        return None
+    found = sorted(Path(pytest_libiio.__file__).parent.rglob("*pluto*.xml"))
+    return found[0] if found else None
+
+
+def _emu_missing() -> str:
+    import shutil
+
+    if not shutil.which("iio-emu"):
+        return "no iio-emu binary on PATH"
+    if pluto_xml() is None:
+        return "no Pluto device description (set SEMCOM_PLUTO_XML or install pytest-libiio)"
+    return ""
+
+
+@pytest.fixture
+def iio_emu():
+    """An emulated PlutoSDR (``iio-emu generic PLUTO.xml``) on localhost -> its libiio URI."""
+    import socket
+    import subprocess
+
+    why = _emu_missing()
+    if why:
+        pytest.skip(why)
+    proc = subprocess.Popen(["iio-emu", "generic", str(pluto_xml())],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", IIO_EMU_PORT), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"iio-emu did not serve port {IIO_EMU_PORT} "
+                                f"(exit {proc.poll()})")
+                time.sleep(0.2)
+        yield "ip:127.0.0.1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def pytest_collection_modifyitems(config, items):
     wanted = set(config.getoption("--hardware"))
+    emu_missing = _emu_missing()
     for item in items:
+        if emu_missing and item.get_closest_marker("emu") is not None:
+            item.add_marker(pytest.mark.skip(reason=f"emu test: {emu_missing}"))
         marker = item.get_closest_marker("hardware")
         if marker is None:
             continue
