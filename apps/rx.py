@@ -251,7 +251,7 @@ def run(args) -> int:
     rcv.log.close()
     c = summary["counters"]
     print(f"rx: {c['frames_decoded']} frames decoded, {c['crc_fail']} header CRC failures, "
-          f"{c['model_mismatch']} model mismatches, {c['sync_fail']} sync failures, "
+          f"{c['model_mismatch']} model mismatches, {c['sync_fail']} unconfirmed triggers, "
           f"{c['images_complete']} images complete, {c['images_partial']} partial; "
           f"wrote {out}")
     if radio is not None:

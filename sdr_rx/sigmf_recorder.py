@@ -14,8 +14,8 @@ command line), ``semcom:source``, ``semcom:model_hash`` (the receiver's model) a
 One capture segment at sample 0, one more per :meth:`SigmfRecorder.retune` (a retune or gain
 change). One annotation per detected frame (:meth:`SigmfRecorder.on_event`, fed by the RX's
 frame log): ``core:sample_start`` (the burst's first STF sample), ``core:sample_count``,
-``core:label`` (``frame``, ``side``, ``crc_fail``, ``model_mismatch``, ``truncated``,
-``sync_fail``) and ``semcom:header_status``, ``semcom:session``, ``semcom:image_id``,
+``core:label`` (``frame``, ``side``, ``crc_fail``, ``model_mismatch``, ``truncated``) and
+``semcom:header_status``, ``semcom:session``, ``semcom:image_id``,
 ``semcom:frame_idx``, ``semcom:frame_count``, ``semcom:seq``, ``semcom:keep``,
 ``semcom:model_id``, ``semcom:snr_est_db``, ``semcom:cfo_hz`` where known.
 
@@ -101,10 +101,6 @@ def event_annotation(event: str, f: dict) -> tuple[int, int, dict] | None:
         else:                                  # the input ended: ``at`` is the frame's end
             start = int(f["at"]) - count
         label = status = "truncated"
-    elif event == "sync_fail":
-        start = int(f["at"])
-        count = LTF_BODY0 + 2 * nm.SYM_LEN
-        label = status = "sync_fail"
     else:
         return None
     hdr[NS + "header_status"] = status

@@ -126,11 +126,11 @@ def test_replay_gives_the_same_decisions_and_images(recorded):
 
 
 def test_replay_of_a_lossy_run_gives_the_same_decisions(recorded, tmp_path):
-    """At 1 dB with a carrier offset: CRC failures, truncated frames, partial and lost
+    """At -3 dB with a carrier offset: CRC failures, truncated frames, partial and lost
     images; the replay still decides every one of them alike."""
     d, model = recorded
     images = make_images(tmp_path / "imgs", n=3, size=(64, 96))
-    p = _semcom("loopback", "--images", images, "--model", model, "--snr", "1", "--cfo-hz",
+    p = _semcom("loopback", "--images", images, "--model", model, "--snr", "-3", "--cfo-hz",
                 "20000", "--seed", "5", "--frame-symbols", "240", "--out", tmp_path / "lb",
                 "--record", tmp_path / "rec")
     assert p.returncode == 0, p.stderr[-3000:]
@@ -153,7 +153,7 @@ def test_dataset_export_check_info_with_and_without_the_tx_record(recorded, caps
     rows = [json.loads(x) for x in (ds / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 8 and all(r["tx_symbols"] and r["true_snr_db"] == 12.0 for r in rows)
     assert all(r["model_hash"] and r["recording"].endswith("rx.sigmf-meta") for r in rows)
-    from semcom.dataset import MANIFEST_KEYS      # the format's declared keys, in order
+    from semcom.dataset import MANIFEST_KEYS  # the format's declared keys, in order
     assert all(tuple(r) == MANIFEST_KEYS for r in rows)
     with np.load(ds / rows[0]["shard"]) as z:
         y, x, nv = z["rx_symbols"], z["tx_symbols"], z["noise_var"]

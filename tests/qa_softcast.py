@@ -83,7 +83,7 @@ def test_side_coding_survives_noise_and_catches_corruption():
     rng = np.random.default_rng(1)
     bits = rng.integers(0, 2, 616).astype(np.uint8)
     sym = sideinfo.encode(bits)
-    assert sym.size == sideinfo.n_symbols(616) == 1344
+    assert sym.size == sideinfo.n_symbols(616) == 2688
     ok = 0
     for _ in range(20):      # 3 dB per channel symbol, the header's measured threshold
         nv = 10 ** (-3 / 10)
@@ -151,8 +151,8 @@ def test_side_frame_on_air_and_rx_decodes(phy, run_flowgraph):
     recs = sorted(dec.results, key=lambda r: r["image_id"])
     assert [r["image_id"] for r in recs] == [0, 1]
     assert all(not r.get("lost") and not r["partial"] for r in recs)
-    # 64x96: latent 8x12, 32 channels -> 3072 payload symbols + the 1344-symbol side frame
-    assert all(r["symbols"] == 3072 + 1344 for r in recs)
+    # 64x96: latent 8x12, 32 channels -> 3072 payload symbols + the 2688-symbol side frame
+    assert all(r["symbols"] == 3072 + 2688 for r in recs)
     assert all(r["psnr_db"] > 28 for r in recs)
 
 
@@ -179,7 +179,7 @@ def test_rx_drops_and_counts_lost_side_and_foreign_headers(phy):
     dec.add_frame(_frame(Header(**base)))
     dec.flush()
     # a corrupt side frame: CRC fails, image lost
-    dec.add_frame(_frame(Header(**dict(base, image_id=4, flags=FLAG_SIDE, payload_len=1344)),
+    dec.add_frame(_frame(Header(**dict(base, image_id=4, flags=FLAG_SIDE, payload_len=2688)),
                          value=1.0))
     dec.add_frame(_frame(Header(**dict(base, image_id=4))))
     dec.flush()
