@@ -19,7 +19,7 @@ from sdr_rx import sync
 from semcom import interleave
 from semcom import numerology as nm
 from semcom.header import Header, HeaderError
-from semcom.viterbi import decode_header_symbols, header_dict
+from semcom.viterbi import decode_header_symbols
 
 HEADER_SPAN = sync.LTF_BODY0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN  # from STF start
 MIN_LTF_QUALITY = sync.MIN_LTF_QUALITY
@@ -64,7 +64,7 @@ class Frame:
 
     def log_fields(self) -> dict:
         if "_hdr_dict" not in self.__dict__:     # once per frame
-            self.__dict__["_hdr_dict"] = header_dict(self.header)   # = header.to_dict()
+            self.__dict__["_hdr_dict"] = self.header.to_dict()
         return {**self.__dict__["_hdr_dict"], "snr_est_db": round(self.snr_db, 3),
                 "noise_var": float(f"{self.noise_var_mean:.6g}"),   # float32 sums: last bits
                 # depend on how the stream was chunked, 6 digits do not

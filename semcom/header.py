@@ -110,10 +110,21 @@ class Header:
         return self.tx_snr / 4.0 - 10.0
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        """The header as the frame PDU's metadata, frame logs and reports carry it: every
+        field by name, ``model_id`` as 8 hex digits, plus ``tx_snr_db``. Inverse:
+        :meth:`from_dict`. (No ``dataclasses.asdict``: its deep copies cost per frame, and the
+        fields are plain ints.)"""
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
         d["model_id"] = f"{self.model_id:08x}"
         d["tx_snr_db"] = self.tx_snr_db
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Header:
+        """:meth:`to_dict`'s output (or any mapping holding those keys, e.g. a frame PDU's
+        metadata) -> Header; extra keys are ignored, a missing field raises KeyError."""
+        fields = {name: int(d[name]) for name in _FIELD_NAMES if name != "model_id"}
+        return cls(model_id=int(d["model_id"], 16), **fields)
 
     def validate(self) -> None:
         if self.version != VERSION:
@@ -134,6 +145,9 @@ class Header:
             raise HeaderError(f"frame {self.frame_idx} of {self.frame_count}")
         if self.payload_len == 0:
             raise HeaderError("empty payload")
+
+
+_FIELD_NAMES = tuple(Header.__dataclass_fields__)
 
 
 def model_id_from_hash(model_hash: str) -> int:

@@ -123,15 +123,6 @@ def unpack_bits(bits: np.ndarray):
     return h
 
 
-def header_dict(h) -> dict:
-    """``h.to_dict()`` (same keys, order and values) without ``dataclasses.asdict``'s deep
-    copies: the header's fields are plain ints."""
-    d = {name: getattr(h, name) for name in h.__dataclass_fields__}
-    d["model_id"] = f"{h.model_id:08x}"
-    d["tx_snr_db"] = h.tx_snr_db
-    return d
-
-
 def decode_header_bits(soft: np.ndarray):
     """:func:`semcom.header.decode_header` with this module's decoder -> (Header, the 224
     decoded bits); raises HeaderError like it."""

@@ -80,7 +80,7 @@ def test_header_helpers_match_reference():
         fast.decode_header_bits(bad)
 
 
-def test_unpack_bits_and_header_dict_match_reference():
+def test_unpack_bits_and_header_dict_round_trip_match_reference():
     """Random bit vectors (almost all fail the CRC), valid headers, and headers with a valid
     CRC but impossible fields: same Header or the same HeaderError message."""
     rng = np.random.default_rng(11)
@@ -106,6 +106,9 @@ def test_unpack_bits_and_header_dict_match_reference():
             continue
         got = fast.unpack_bits(bits)
         assert got == want
-        assert list(fast.header_dict(got).items()) == list(want.to_dict().items())
+        d = got.to_dict()
+        assert d["model_id"] == f"{want.model_id:08x}" and d["tx_snr_db"] == want.tx_snr_db
+        assert set(d) == {name for name, _ in ref.FIELDS} | {"tx_snr_db"}
+        assert Header.from_dict(d) == want       # the frame PDU's metadata rebuilds it
         ok += 1
     assert ok > 10
