@@ -120,6 +120,9 @@ def run(args) -> int:
     args.freq = v.finite("--freq", args.freq, 1e6, 1e11, "Hz")
     if not args.frames and not args.sweep:
         raise v.OptionError("calibrate radio: give --frames (CFO) and/or --sweep (gain)")
+    if not args.serial:
+        raise v.OptionError("calibrate radio: give --serial (the device's serial number), or "
+                            "--radio to drive the sweep on the device and read it there")
     cfo = gain = None
     if args.frames:
         v.input_file("--frames", args.frames)
@@ -134,7 +137,8 @@ def run(args) -> int:
         for item in args.sweep.split(","):
             g, sep, path = item.partition("=")
             if not sep:
-                raise v.OptionError(f"--sweep: {item!r} is not GAIN=FRAMES.jsonl")
+                raise v.OptionError(f"--sweep: {item!r} is not GAIN=FRAMES.jsonl (a list of "
+                                    "gains alone needs --radio)")
             gdb = v.finite("--sweep gain", g, -100, 100, "dB")
             v.input_file("--sweep", path)
             snr = [f["snr_est_db"] for f in read_frames(path)

@@ -43,8 +43,8 @@ RX_BUFFER = 32768           # samples per libiio RX buffer (GRC's default)
 
 def tx_buffer(burst_and_guard: int) -> int:
     """The Pluto TX buffer for bursts of this length with their guard: rounded up to 1024
-    (at the default 1920 JSCC symbols per frame: 4320 + 400 -> 5120, 92% of the air time is
-    bursts and guards; 32768 would be 14%)."""
+    (at the default 1920 JSCC symbols per frame: 5120 + 400 -> 6144, 90% of the air time is
+    bursts and guards; 32768 would be 17%)."""
     return max(1024, -(-int(burst_and_guard) // 1024) * 1024)
 
 

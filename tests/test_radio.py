@@ -65,7 +65,9 @@ def test_buffer_padder_whole_buffers_in_any_chunking():
         BufferPadder(0, 0)
     from semcom.radio import tx_buffer
     burst = nm.burst_samples(nm.DEFAULT_FRAME_SYMBOLS) + nm.DEFAULT_GUARD
-    assert tx_buffer(burst) == 5120 and tx_buffer(1) == 1024     # the --buffer-size 0 default
+    # the --buffer-size 0 default: the smallest whole number of 1024-sample blocks
+    assert tx_buffer(burst) % 1024 == 0 and burst <= tx_buffer(burst) < burst + 1024
+    assert tx_buffer(1) == 1024 and tx_buffer(1024) == 1024 and tx_buffer(1025) == 2048
 
 
 def test_pluto_burst_pad_block_moves_tags_with_samples():

@@ -48,7 +48,8 @@ class _TxEnd(gr.hier_block2):
                                 gr.io_signature(0, 0, 0))
         self.args, self.calls = args, []
         self.push = zeromq.push_sink(gr.sizeof_gr_complex, 1, cable.addr, 100, False, -1)
-        self.connect(self, self.push)
+        self.level = blocks.multiply_const_cc(1.0)      # the TX gain / attenuation
+        self.connect(self, self.level, self.push)
         self.message_port_register_hier_out("async_msgs")
 
 
@@ -74,6 +75,19 @@ for _name in ("set_len_tag_key", "set_bandwidth", "set_frequency", "set_samplera
               "set_bbdc", "set_rx_agc", "set_time_now"):
     setattr(_TxEnd, _name, _recorder(_name))
     setattr(_RxEnd, _name, _recorder(_name))
+
+
+def _set_attenuation(self, chan, atten_db):         # Pluto: the level falls with attenuation
+    self.calls.append(("set_attenuation", (chan, atten_db)))
+    self.level.set_k(10 ** (-atten_db / 20))
+
+
+def _set_gain(self, gain_db, chan=0):               # USRP: the level rises with gain
+    self.calls.append(("set_gain", (gain_db, chan)))
+    self.level.set_k(10 ** (gain_db / 20))
+
+
+_TxEnd.set_attenuation, _TxEnd.set_gain = _set_attenuation, _set_gain
 
 
 def _fake_devices(monkeypatch, kind) -> _Cable:
