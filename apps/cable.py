@@ -7,8 +7,9 @@ sink and source, so the device is opened by one process (a USRP cannot be opened
 emulator process is absent; the closed loop (``--adaptive``) runs as usual, the RX's reports
 reaching the TX's rate control over a localhost ZMQ socket inside the process.
 
-Writes to ``--out``: ``originals/``, ``rx/`` (received images, ``frames.jsonl``) and
-``summary.json`` (counters, per-image records with the radio's drops, the radio's totals);
+Writes to ``--out``: ``originals/``, ``rx/`` (received images, ``frames.jsonl``),
+``report.png`` and ``summary.json`` (counters, per-image records with the radio's drops, the
+radio's totals);
 prints a line per image. Ends when every image arrived, ``--timeout`` passed, 20 s after the
 TX's last image without a new one, or on Ctrl-C/SIGTERM (exit 130/143, files written).
 """
@@ -66,6 +67,23 @@ def build_cable(radio: Radio, params: dict, agc: str):
             tb.radio_source.set_rx_agc(True, 0)
         return tb
     return open_radio(radio, make)
+
+
+def report(summary: dict, originals: list[Path], out: Path) -> None:
+    """``report.png`` as the loopback draws it (originals over received images, SNR, PSNR and
+    keep per image); a cable has no true SNR (NaN: not drawn)."""
+    from apps.loopback import report as draw
+
+    nan = float("nan")
+
+    def num(x):
+        return nan if x is None else x
+    ims = [{"name": originals[r["image_id"]].stem if 0 <= r["image_id"] < len(originals)
+            else str(r["image_id"]), "file": r.get("file"), "psnr_db": r.get("psnr_db"),
+            "partial": r.get("partial", False), "true_snr_db": nan,
+            "est_snr_db": num(r.get("snr_est_db", r.get("est_snr_db"))),
+            "keep": num(r.get("keep"))} for r in summary["images"]]
+    draw({"images": ims}, out)
 
 
 def run(args) -> int:
@@ -132,6 +150,7 @@ def run(args) -> int:
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")
     rcv.log.close()
+    report(summary, originals, out)
     got = sum(1 for r in dec.results if not r.get("lost"))
     print(f"loopback: {got}/{n} images over the cable ({why}); wrote {out}",
           file=sys.stderr if got < n else sys.stdout, flush=True)

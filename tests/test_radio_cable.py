@@ -139,6 +139,7 @@ def test_cable_loopback_images_arrive_through_the_cable_graph(kind, tmp_path, mo
     assert all(im["psnr_db"] > 5 and not im.get("lost") for im in summary["images"])
     assert all("radio" in im for im in summary["images"])
     assert len(list((out / "rx").glob("image_*.png"))) == 2
+    assert (out / "report.png").stat().st_size > 10_000
     # one device, opened by the graph's sink and source, tuned alike
     (tx,), (rx,) = cable.sinks, cable.sources
     calls_tx, calls_rx = dict(tx.calls), dict(rx.calls)
