@@ -146,6 +146,9 @@ def run(args) -> int:
                "counters": rcv.log.summary(), "wall_s": round(time.monotonic() - t0, 3),
                "end": why, "radio": {"radio": radio.name, "freq_hz": args.freq,
                                      **tb.monitor.monitor.summary()}}
+    fb = getattr(tb.rate, "fb", None)
+    if fb is not None:          # the closed loop: reports the TX's rate control received
+        summary["feedback"] = {"reports": fb.reports, "bad": fb.bad}
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")

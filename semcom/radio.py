@@ -244,6 +244,8 @@ def open_radio(r: Radio, build, timeout_s: float = OPEN_TIMEOUT_S):
             except ImportError as exc:
                 err = RadioError(f"--radio {r.kind}: cannot load {module}: {_first_line(exc)}")
             except (RuntimeError, LookupError, OSError, ValueError) as exc:
+                if type(exc).__module__ != "builtins":
+                    raise       # semcom's own refusal while building the graph, not the radio's
                 msg = _first_line(exc)
                 why = "no device found" if ("context" in msg or "No devices" in msg or
                                             "No Pluto" in msg or "No device" in msg) else msg

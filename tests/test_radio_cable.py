@@ -154,6 +154,30 @@ def test_cable_loopback_images_arrive_through_the_cable_graph(kind, tmp_path, mo
         assert calls_tx["set_gain"] == (5.0, 0) and calls_rx["set_gain"] == (20.0, 0)
 
 
+def test_cable_loopback_closed_loop_reports_reach_the_tx(tmp_path, monkeypatch, capsys):
+    from semcom.cli import main
+    _fake_devices(monkeypatch, "pluto")
+    model = tiny_checkpoint(tmp_path / "model.pt")
+    images = make_images(tmp_path / "imgs", n=3, size=(64, 64))
+    out = tmp_path / "out"
+    rc = main(["loopback", "--radio", "pluto", "--cable", "--adaptive", "--window", "1",
+               "--policy", "fixed",
+               "--images", str(images), "--model", str(model), "--out", str(out),
+               "--frame-symbols", "480", "--tx-atten", "10", "--timeout", "120"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.out + cap.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counters"]["images_complete"] == 3
+    # lock-step: each image went after the RX's reports on the previous one came back
+    assert summary["feedback"]["reports"] >= 3 and summary["feedback"]["bad"] == 0
+    # semcom's own refusal while the graph is built is not blamed on the radio
+    _fake_devices(monkeypatch, "pluto")         # a new cable: the first run's may linger
+    rc = main(["loopback", "--radio", "pluto", "--cable", "--adaptive", "--policy", "target",
+               "--images", str(images), "--model", str(model), "--out", str(tmp_path / "o2")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "rate table" in err and "cannot open" not in err, err
+
+
 def test_cable_loopback_refusals_and_no_device(tmp_path):
     for argv, msg in (
             (["--cable"], "--cable needs --radio"),
