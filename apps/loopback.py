@@ -171,22 +171,96 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _latency(rec: dict, txr: dict) -> dict:
-    """Per-image latency points (ms): ``latency_ms`` (kept) from the TX's encode start to the
-    end of the RX's decode; ``latency_disk_ms`` from the encode start to the PNG on disk (its
-    mtime, written by the RX's decoder after the metrics) and ``decoded_to_disk_ms`` between
-    the two. The TX log has no time for an image's first IQ sample, so the app-to-app figure
-    starts at the encoder."""
-    t0, t_dec = txr.get("t_encode_start"), rec.get("t_decoded")
+def _png_time(rec: dict) -> float | None:
+    """When the RX's decoded PNG was on disk: the decoder's ``t_written`` (after the rename),
+    else the file's mtime; None when there is no file."""
+    if rec.get("t_written") is not None:
+        return float(rec["t_written"])
     try:
-        t_disk = os.stat(rec["file"]).st_mtime if rec.get("file") else None
+        return os.stat(rec["file"]).st_mtime if rec.get("file") else None
     except OSError:
-        t_disk = None
+        return None
+
+
+def _latency(rec: dict, txr: dict) -> dict:
+    """Per-image latency (ms), app to app on one machine's wall clock: ``latency_ms`` from the
+    TX handing the image's first IQ sample to its sink (``t_first_sample`` in the TX log) to
+    its decoded PNG on disk; ``latency_last_ms`` from the TX handing its last sample; and
+    ``latency_encode_ms`` from the TX's encode start. ``decoded_to_disk_ms``: from the end of
+    the decode to the PNG on disk (metrics and PNG). None where a time is missing (a lost
+    image has no PNG)."""
+    t_disk = _png_time(rec)
 
     def ms(a, b):
         return round(1e3 * (b - a), 1) if a is not None and b is not None else None
-    return {"latency_ms": ms(t0, t_dec), "latency_disk_ms": ms(t0, t_disk),
-            "decoded_to_disk_ms": ms(t_dec, t_disk)}
+    return {"latency_ms": ms(txr.get("t_first_sample"), t_disk),
+            "latency_last_ms": ms(txr.get("t_last_sample"), t_disk),
+            "latency_encode_ms": ms(txr.get("t_encode_start"), t_disk),
+            "decoded_to_disk_ms": ms(rec.get("t_decoded"), t_disk)}
+
+
+REALTIME_STAGES = ("tx", "channel", "rx_phy", "decoder")
+
+
+def realtime_lag(images: list[dict], tx_images: dict, truth: list[dict], frames: list[dict],
+                 samp_rate: float) -> dict:
+    """How far behind real time each stage is, per image (ms): a stage's time for image i
+    against the air's schedule, ``d_i = t_i - s_i / samp_rate`` with ``s`` the TX's sample
+    index of the image's end, anchored at the stage's best image: ``lag_i = d_i - min_j d_j``
+    (so >= 0; the first image's start-up, e.g. the decoder's warm-up, does not skew the rest).
+    Times: TX, its last sample handed to the sink; channel, its last frame's start passing
+    the emulator (truth log ``t``; ``s`` that frame's first sample); RX PHY, its last frame
+    decoded (frame log ``t``); decoder, its PNG on disk. A stage that keeps up stays near 0
+    (the jitter of buffers); one that falls behind grows image after image (``growth_ms``:
+    last minus first). A late stage makes every later stage late too: ``added_max_ms`` is the
+    most a stage adds over the one before (the variation it adds, not its constant delay).
+    -> ``{"per_image": [{image_id, tx_ms, channel_ms, rx_phy_ms, decoder_ms}], "max_ms":
+    {stage: ...}, "growth_ms": {...}, "added_max_ms": {...}}``."""
+    ch_t: dict[int, float] = {}
+    ch_frame: dict[int, int] = {}
+    for t in truth:
+        i, k = t.get("image_id"), t.get("frame_idx")
+        if i is None or k is None or t.get("t") is None:
+            continue
+        if k >= ch_frame.get(i, -1):
+            ch_frame[i], ch_t[i] = k, float(t["t"])
+    phy_t: dict[int, float] = {}
+    for f in frames:
+        if f.get("t") is not None and "image_id" in f:
+            phy_t[f["image_id"]] = max(phy_t.get(f["image_id"], 0.0), float(f["t"]))
+    points: dict[str, list] = {s: [] for s in REALTIME_STAGES}   # (image, t, sample)
+    for im in images:
+        i, txr = im["image_id"], tx_images.get(im["image_id"], {})
+        end, last = txr.get("sample_end"), txr.get("sample_last_frame")
+        if end is None:
+            continue
+        for stage, t, s in (("tx", txr.get("t_last_sample"), end),
+                            ("channel", ch_t.get(i), last),
+                            ("rx_phy", phy_t.get(i), end),
+                            ("decoder", im.get("_t_disk"), end)):
+            if t is not None and s is not None:
+                points[stage].append((i, t, s))
+    lag: dict[int, dict] = {}
+    for stage, pts in points.items():
+        if not pts:
+            continue
+        best = min(t - s / samp_rate for _, t, s in pts)
+        for i, t, s in pts:
+            lag.setdefault(i, {"image_id": i})[f"{stage}_ms"] = round(
+                1e3 * (t - s / samp_rate - best), 1)
+    per = [lag[i] for i in sorted(lag)]
+
+    def col(stage):
+        return [r[f"{stage}_ms"] for r in per if f"{stage}_ms" in r]
+    added = {}
+    for a, b in zip(REALTIME_STAGES, REALTIME_STAGES[1:], strict=False):
+        d = [r[f"{b}_ms"] - r[f"{a}_ms"] for r in per if f"{a}_ms" in r and f"{b}_ms" in r]
+        added[b] = round(max(d), 1) if d else None
+    return {"per_image": per,
+            "max_ms": {s: (max(col(s)) if col(s) else None) for s in REALTIME_STAGES},
+            "growth_ms": {s: (round(col(s)[-1] - col(s)[0], 1) if col(s) else None)
+                          for s in REALTIME_STAGES},
+            "added_max_ms": added}
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -459,7 +533,11 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             "policy_snr_db": txr.get("decision", {}).get("snr_used_db"),
             "policy_reason": txr.get("decision", {}).get("reason"),
             **_latency(rec, txr),
+            "image_id": i, "_t_disk": _png_time(rec),
             "file": rec.get("file")})
+    lag = realtime_lag(images, tx_images, truth, frames, args.samp_rate)
+    for im in images:
+        im.pop("_t_disk", None)
     c = rx_sum["counters"]
     ps = [im["psnr_db"] for im in images if im["psnr_db"] is not None]
     ss = [im["ssim"] for im in images if im["ssim"] is not None]
@@ -470,7 +548,11 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
         "mean_ssim": float(np.mean(ss)) if ss else float("nan"),
         "latency_median_ms": {k: (float(np.median(v)) if v else None) for k, v in (
             (k, [im[k] for im in images if im.get(k) is not None])
-            for k in ("latency_ms", "latency_disk_ms", "decoded_to_disk_ms"))},
+            for k in ("latency_ms", "latency_last_ms", "latency_encode_ms",
+                      "decoded_to_disk_ms"))},
+        # per stage, how far behind the air's schedule (see realtime_lag); meaningful with
+        # --realtime (as fast as possible, every stage is "ahead")
+        "realtime_lag": {"realtime": bool(getattr(args, "realtime", False)), **lag},
         "total_symbols": int(sum(t.get("symbols", 0) for t in tx_images.values())),
         "total_samples": int(tx_total.get("samples", 0)),
         "frames_sent": int(sum(t.get("frames", 0) for t in tx_images.values())),

@@ -215,9 +215,8 @@ def _run(tb, args) -> int:
         import json
         frames = fr.frames_per_image
         with open(args.log, "w") as f:
-            for rec in tb.encoder.sent:
-                f.write(json.dumps({**rec, "frames": frames.get(rec["image_id"] & 0xFFFF, 0)})
-                        + "\n")
+            for rec in _with_sample_times(tb.encoder.sent, frames, mod.level):
+                f.write(json.dumps(rec) + "\n")
             f.write(json.dumps({"samples": mod.total, "clipped": mod.clipped,
                                 "model_hash": tb.encoder.model_hash}) + "\n")
     print(f"tx: {fr.images_sent} images, {fr.frames_sent} frames, {mod.total} samples "
@@ -237,6 +236,31 @@ def _run(tb, args) -> int:
         print(f"tx: FAILED: {problem}", file=sys.stderr)
         rc = 1
     return rc
+
+
+def _with_sample_times(sent, frames_per_image, level) -> list[dict]:
+    """The encoder's records with ``frames`` and, where the image's bursts left the modulator,
+    ``t_first_sample`` / ``t_last_sample``: wall clock (time.time()) when its first burst's
+    first sample and its last burst's last sample were handed to the sink, and the TX output
+    sample indices ``sample_first`` (its first sample), ``sample_last_frame`` (its last
+    frame's first sample) and ``sample_end`` (one past its last sample). Bursts leave in the
+    order the images were encoded, each image's frames back to back."""
+    sob, eob = list(level.sob_times), list(level.eob_times)
+    sob_i, eob_i = list(level.sob_items), list(level.eob_items)
+    out, k = [], 0
+    for rec in sent:
+        n = frames_per_image.get(rec["image_id"] & 0xFFFF, 0)
+        r = {**rec, "frames": n}
+        if n and k < min(len(sob), len(sob_i)):
+            r["t_first_sample"] = round(sob[k], 6)
+            r["sample_first"] = sob_i[k]
+        if n and k + n - 1 < min(len(eob), len(eob_i), len(sob_i)):
+            r["t_last_sample"] = round(eob[k + n - 1], 6)
+            r["sample_last_frame"] = sob_i[k + n - 1]
+            r["sample_end"] = eob_i[k + n - 1]
+        out.append(r)
+        k += n
+    return out
 
 
 IMAGES_AHEAD = 3      # images the source may be ahead of the framer's output (open loop)

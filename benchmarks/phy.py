@@ -28,7 +28,7 @@ from models.codec import JSCCCodec
 from models.data import load_split
 from models.metrics import psnr
 from sdr_rx.framelog import FrameLog
-from sdr_rx.jscc_decoder import jscc_decoder
+from sdr_rx.jscc_decoder import QUEUE_IMAGES, jscc_decoder
 from sdr_rx.reassembly import Reassembler
 from sdr_rx.stream_receiver import StreamReceiver
 from sdr_tx.framer import Framer
@@ -124,19 +124,25 @@ def receive(y: np.ndarray, chunk: int = 8192, cpu: bool = False):
 
 
 def rx_with_decoder(y: np.ndarray, model: str, threads: int, rate: float | None = None,
-                    chunk: int = 4096) -> dict:
-    """The RX as one process runs it: StreamReceiver, then the JSCC decoder block (reassembly,
-    side information, decode, PNG written to a temporary folder), inline on ``chunk``-sample
-    blocks. ``rate``: deliver the blocks at ``rate`` samples/s in real time (a block is pushed
-    once its last sample has arrived); None: as fast as possible.
+                    chunk: int = 4096, queue_images: int = QUEUE_IMAGES) -> dict:
+    """The RX as one process runs it: StreamReceiver on ``chunk``-sample blocks, then the JSCC
+    decoder block (reassembly, side information, decode, PNG written to a temporary folder) in
+    its own thread behind a bounded queue (``queue_images=0``: inline, in the PHY's thread).
+    ``rate``: deliver the blocks at ``rate`` samples/s in real time (a block is pushed once its
+    last sample has arrived); None: as fast as possible.
 
-    -> MS/s over the whole stream, images, decode ms per image and, per image, the latency from
-    the arrival of its last sample (the end of the frame that completes it) to its PNG on disk."""
-    dec = jscc_decoder(model, threads=threads, out_dir=tempfile.mkdtemp(prefix="semcom_phy_"))
+    -> MS/s over the whole stream, images, decode ms per image; with ``rate``, per image the
+    latency from the arrival of its first sample (``latency_first_ms``) and of its last sample
+    (``latency_ms``, the end of the frame that completes it) to its PNG on disk, the decoder's
+    queue wait per image, and the PHY's lag (how far behind real time a block was when the PHY
+    finished it: max and at the end)."""
+    dec = jscc_decoder(model, threads=threads, out_dir=tempfile.mkdtemp(prefix="semcom_phy_"),
+                       queue_images=queue_images)
     done = []
     dec.on_image = lambda rec, img: done.append((rec, time.perf_counter()))
     rx = StreamReceiver(SR, log=FrameLog())
-    lat = []
+    first, last = {}, {}            # image id -> first / one-past-last sample of its frames
+    phy_lag = []
     t0 = time.perf_counter()
     for i in range(0, len(y), chunk):
         end = min(i + chunk, len(y))
@@ -145,15 +151,56 @@ def rx_with_decoder(y: np.ndarray, model: str, threads: int, rate: float | None 
             if wait > 0:
                 time.sleep(wait)
         for f in rx.push(y[i:end]):
-            n = len(done)
-            dec.add_frame(f)
             n_ofdm = 2 + nm.HEADER_SYMBOLS + -(-f.header.payload_len // nm.N_DATA)
-            last = f.start + n_ofdm * nm.SYM_LEN       # one past its frame's last sample
-            lat += [1e3 * (t - (t0 + last / rate)) for _, t in done[n:]] if rate else []
+            k = f.header.image_id
+            first[k] = min(first.get(k, f.start), f.start)
+            last[k] = max(last.get(k, 0), f.start + n_ofdm * nm.SYM_LEN)
+            dec.add_frame(f)
+        if rate:
+            phy_lag.append(1e3 * (time.perf_counter() - (t0 + end / rate)))
+    t_phy = time.perf_counter() - t0
     dec.flush()
     dt = time.perf_counter() - t0
-    return {"msps": len(y) / dt / 1e6, "images": len(done), "latency_ms": lat,
-            "decode_ms": [r["decode_ms"] for r, _ in done if "decode_ms" in r]}
+    got = [(r, t) for r, t in done if not r.get("lost")]
+    out = {"msps": len(y) / dt / 1e6, "phy_msps": len(y) / t_phy / 1e6, "images": len(got),
+           "lost": len(done) - len(got), "decode_ms": [r["decode_ms"] for r, _ in got
+                                                       if "decode_ms" in r],
+           "queue_ms": [r.get("queue_ms", 0.0) for r, _ in got],
+           "max_queue_depth": dec.max_queue_depth, "latency_ms": [], "latency_first_ms": []}
+    if rate:
+        for r, t in got:
+            k = r["image_id"]
+            out["latency_ms"].append(1e3 * (t - (t0 + last[k] / rate)))
+            out["latency_first_ms"].append(1e3 * (t - (t0 + first[k] / rate)))
+        out["phy_lag_max_ms"] = max(phy_lag) if phy_lag else float("nan")
+        out["phy_lag_end_ms"] = phy_lag[-1] if phy_lag else float("nan")
+    dec.stop()
+    return out
+
+
+def paced_rows(y: np.ndarray, model: str, n_images: int, rates=(1e6, 2e6, 4e6)) -> None:
+    """The real-time rows: the decoder in its own thread (and, for comparison, inline)."""
+    print("  paced runs, back-to-back 256x256 full-keep images, 4096-sample blocks in real time,"
+          " one torch thread:")
+    print("  MS/s | decoder | images | PHY lag max/end ms | decoder queue wait median/max ms"
+          " (max depth) | latency last sample -> PNG median/max ms | first sample -> PNG"
+          " median ms")
+    for rate in rates:
+        for q, name in ((QUEUE_IMAGES, "thread"), (0, "inline")):
+            r = rx_with_decoder(y, model, 1, rate=rate, queue_images=q)
+            lt, lf, qw = (np.array(r[k]) for k in ("latency_ms", "latency_first_ms",
+                                                      "queue_ms"))
+
+            def med(a):
+                return float(np.median(a)) if len(a) else float("nan")
+
+            def mx(a):
+                return float(np.max(a)) if len(a) else float("nan")
+            print(f"  {rate / 1e6:4g} | {name:7s} | {r['images']}/{n_images}"
+                  f"{' lost ' + str(r['lost']) if r['lost'] else ''} | "
+                  f"{r['phy_lag_max_ms']:7.1f} / {r['phy_lag_end_ms']:7.1f} | "
+                  f"{med(qw):6.1f} / {mx(qw):6.1f} ({r['max_queue_depth']}) | "
+                  f"{med(lt):6.1f} / {mx(lt):6.1f} | {med(lf):6.1f}")
 
 
 def main(argv=None) -> int:
@@ -164,6 +211,11 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--latency-rate", type=float, default=SR,
                    help="sample rate (S/s) the latency run delivers the stream at, real time")
+    p.add_argument("--stream-images", type=int, default=20,
+                   help="images in the paced (real-time) stream: the test images again under "
+                        "new ids")
+    p.add_argument("--speed-only", action="store_true",
+                   help="only the speed and latency rows (no delivery curve, loss, noise)")
     p.add_argument("--plot", default="runs/phy_delivery.png",
                    help="PNG of the delivery curve ('' for none)")
     args = p.parse_args(argv)
@@ -184,112 +236,111 @@ def main(argv=None) -> int:
           f"{len(x)} samples ({len(x) / len(imgs) / SR * 1e3:.1f} ms of air per image at 1 MS/s)")
     print(f"TX PHY (carrier allocator, IFFT, CP, level; C++ + numpy): {tx_speed(vecs):.1f} MS/s")
 
-    print("\nframe delivery and SNR estimate (AWGN, CFO 20 kHz, timing offset eps=1+2e-6):")
-    print("  SNR dB | frames delivered | sync fails | header CRC fails | cut |"
-          " est SNR mean / RMS err dB | RX MS/s")
-    est_err, est_mid, snrs, pct = [], [], [], []
-    for snr in (-4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 25):
-        y = channel(x, snr)
-        frames, log, speed = receive(y)
+    if not args.speed_only:     # the quality rows (minutes)
+        print("\nframe delivery and SNR estimate (AWGN, CFO 20 kHz, timing offset eps=1+2e-6):")
+        print("  SNR dB | frames delivered | sync fails | header CRC fails | cut |"
+              " est SNR mean / RMS err dB | RX MS/s")
+        est_err, est_mid, snrs, pct = [], [], [], []
+        for snr in (-4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 25):
+            y = channel(x, snr)
+            frames, log, speed = receive(y)
+            c = log.summary()
+            est = np.array([f.snr_db for f in frames])
+            rms = float(np.sqrt(np.mean((est - snr) ** 2))) if len(est) else float("nan")
+            if snr >= 0 and len(est):
+                est_err += list(est - snr)
+            if 5 <= snr <= 20 and len(est):
+                est_mid += list(est - snr)
+            snrs.append(snr)
+            pct.append(100 * len(frames) / n_frames)
+            print(f"  {snr:6.1f} | {len(frames):4d}/{n_frames} ({pct[-1]:5.1f}%) | "
+                  f"{c['sync_fail']:4d} | {c['crc_fail']:4d} | "
+                  f"{c['truncated']:3d} | {est.mean() if len(est) else float('nan'):6.2f}"
+                  f" / {rms:4.2f} | {speed:.2f}")
+        print(f"  SNR estimate RMS error over 0..25 dB: "
+              f"{float(np.sqrt(np.mean(np.square(est_err)))):.2f} dB, over 5..20 dB: "
+              f"{float(np.sqrt(np.mean(np.square(est_mid)))):.2f} dB")
+        print("  (sync fails: triggers the LTF did not confirm, noise included; CRC fails: headers"
+              " tried and lost, a burst can count more than once)")
+        if args.plot:
+            plot_curve(args.plot, snrs, pct, f"semcom frame delivery, AWGN + 20 kHz CFO, "
+                       f"{n_frames} frames per point")
+            print(f"  delivery curve: {args.plot}")
+
+        print("\nimplementation loss: PSNR through the PHY vs simulation (same model, keep C):")
+        print("  SNR dB | PHY PSNR | sim PSNR | loss dB | PHY est SNR dB")
+        sim_psnr = {}
+        for snr, eps in ((5, None), (10, None), (15, None), (20, None), (10, 1.0)):
+            y = channel(x, snr, seed=int(snr) + 7) if eps is None else \
+                channel(x, snr, epsilon=eps, seed=int(snr) + 7)
+            frames, _, _ = receive(y)
+            reasm = Reassembler(needs_side=codec.side_bits > 0)
+            got = []
+            for f in frames:
+                got += reasm.add(f)
+            got += reasm.flush()
+            phy = []
+            for a in got:
+                img, z, side = sent[a.image_id]
+                sym, nv = a.latent()
+                phy.append(psnr(img, codec.decode(sym, img.shape[:2], a.snr_db, a.keep, nv,
+                                                  a.side_info(codec.side_bits), a.tx_snr_db)))
+            if snr not in sim_psnr:
+                sim = []
+                for i, (img, z, side) in enumerate(sent):
+                    for s in range(3):
+                        g = torch.Generator().manual_seed(100 * i + s)
+                        yy, nv = AWGN(g)(torch.from_numpy(z)[None], torch.tensor([float(snr)]))
+                        sim.append(psnr(img, codec.decode(yy[0].numpy(), img.shape[:2], snr,
+                                                          side=side, tx_snr_db=tx_snr)))
+                sim_psnr[snr] = float(np.mean(sim))
+            note = "" if eps is None else "   (channel without its timing offset: no resampler)"
+            print(f"  {snr:6.1f} | {np.mean(phy):8.2f} | {sim_psnr[snr]:8.2f} | "
+                  f"{sim_psnr[snr] - np.mean(phy):+.2f} | "
+                  f"{np.mean([f.snr_db for f in frames]):6.2f}{note}")
+        print("  (the channel model's timing offset runs the signal through its MMSE resampler,"
+              " whose droop at the outer carriers costs real SNR: compare the last row)")
+
+        n = int(args.noise_seconds * SR)
+        rng = np.random.default_rng(9)
+        log = FrameLog()
+        rx = StreamReceiver(SR, log=log)
+        accepted = 0
+        t0 = time.perf_counter()
+        for i in range(0, n, 1 << 18):
+            m = min(1 << 18, n - i)
+            noise = ((rng.standard_normal(m) + 1j * rng.standard_normal(m)) * 0.1).astype(
+                np.complex64)
+            accepted += len(rx.push(noise))
+        dt = time.perf_counter() - t0
         c = log.summary()
-        est = np.array([f.snr_db for f in frames])
-        rms = float(np.sqrt(np.mean((est - snr) ** 2))) if len(est) else float("nan")
-        if snr >= 0 and len(est):
-            est_err += list(est - snr)
-        if 5 <= snr <= 20 and len(est):
-            est_mid += list(est - snr)
-        snrs.append(snr)
-        pct.append(100 * len(frames) / n_frames)
-        print(f"  {snr:6.1f} | {len(frames):4d}/{n_frames} ({pct[-1]:5.1f}%) | "
-              f"{c['sync_fail']:4d} | {c['crc_fail']:4d} | "
-              f"{c['truncated']:3d} | {est.mean() if len(est) else float('nan'):6.2f}"
-              f" / {rms:4.2f} | {speed:.2f}")
-    print(f"  SNR estimate RMS error over 0..25 dB: "
-          f"{float(np.sqrt(np.mean(np.square(est_err)))):.2f} dB, over 5..20 dB: "
-          f"{float(np.sqrt(np.mean(np.square(est_mid)))):.2f} dB")
-    print("  (sync fails: triggers the LTF did not confirm, noise included; CRC fails: headers"
-          " tried and lost, a burst can count more than once)")
-    if args.plot:
-        plot_curve(args.plot, snrs, pct, f"semcom frame delivery, AWGN + 20 kHz CFO, "
-                   f"{n_frames} frames per point")
-        print(f"  delivery curve: {args.plot}")
-
-    print("\nimplementation loss: PSNR through the PHY vs simulation (same model, keep C):")
-    print("  SNR dB | PHY PSNR | sim PSNR | loss dB | PHY est SNR dB")
-    sim_psnr = {}
-    for snr, eps in ((5, None), (10, None), (15, None), (20, None), (10, 1.0)):
-        y = channel(x, snr, seed=int(snr) + 7) if eps is None else \
-            channel(x, snr, epsilon=eps, seed=int(snr) + 7)
-        frames, _, _ = receive(y)
-        reasm = Reassembler(needs_side=codec.side_bits > 0)
-        got = []
-        for f in frames:
-            got += reasm.add(f)
-        got += reasm.flush()
-        phy = []
-        for a in got:
-            img, z, side = sent[a.image_id]
-            sym, nv = a.latent()
-            phy.append(psnr(img, codec.decode(sym, img.shape[:2], a.snr_db, a.keep, nv,
-                                              a.side_info(codec.side_bits), a.tx_snr_db)))
-        if snr not in sim_psnr:
-            sim = []
-            for i, (img, z, side) in enumerate(sent):
-                for s in range(3):
-                    g = torch.Generator().manual_seed(100 * i + s)
-                    yy, nv = AWGN(g)(torch.from_numpy(z)[None], torch.tensor([float(snr)]))
-                    sim.append(psnr(img, codec.decode(yy[0].numpy(), img.shape[:2], snr,
-                                                      side=side, tx_snr_db=tx_snr)))
-            sim_psnr[snr] = float(np.mean(sim))
-        note = "" if eps is None else "   (channel without its timing offset: no resampler)"
-        print(f"  {snr:6.1f} | {np.mean(phy):8.2f} | {sim_psnr[snr]:8.2f} | "
-              f"{sim_psnr[snr] - np.mean(phy):+.2f} | "
-              f"{np.mean([f.snr_db for f in frames]):6.2f}{note}")
-    print("  (the channel model's timing offset runs the signal through its MMSE resampler, whose"
-          " droop at the outer carriers costs real SNR: compare the last row)")
-
-    n = int(args.noise_seconds * SR)
-    rng = np.random.default_rng(9)
-    log = FrameLog()
-    rx = StreamReceiver(SR, log=log)
-    accepted = 0
-    t0 = time.perf_counter()
-    for i in range(0, n, 1 << 18):
-        m = min(1 << 18, n - i)
-        noise = ((rng.standard_normal(m) + 1j * rng.standard_normal(m)) * 0.1).astype(
-            np.complex64)
-        accepted += len(rx.push(noise))
-    dt = time.perf_counter() - t0
-    c = log.summary()
-    print(f"\nnoise only, {args.noise_seconds:g} s at 1 MS/s: {accepted} frames accepted, "
-          f"{c['sync_fail']} sync failures, {c['crc_fail']} CRC failures ({n / dt / 1e6:.1f} MS/s)")
+        print(f"\nnoise only, {args.noise_seconds:g} s at 1 MS/s: {accepted} frames accepted, "
+              f"{c['sync_fail']} sync failures, {c['crc_fail']} CRC failures "
+              f"({n / dt / 1e6:.1f} MS/s)")
 
     y = channel(x, 15.0)
     runs = [receive(y, cpu=True)[2:] for _ in range(5)]
     phy, phy_cpu = [r[0] for r in runs], [r[1] for r in runs]
     # the decoder with one torch thread, as `semcom rx` runs it; the first run warms it up
     full = [rx_with_decoder(y, args.model, 1) for _ in range(4)][1:]
-    paced = rx_with_decoder(y, args.model, 1, rate=args.latency_rate)
     air = len(y) / SR
     dec_ms = np.median(sum((r["decode_ms"] for r in full), []))
     print(f"\nRX speed, 15 dB, {len(imgs)} images ({air:.3f} s of air at 1 MS/s):")
     print(f"  RX PHY alone (StreamReceiver), 5 runs: median {np.median(phy):.2f} MS/s, best "
           f"{np.max(phy):.2f} (wall clock); per CPU second of this process median "
           f"{np.median(phy_cpu):.2f} (other jobs on a shared machine slow the wall clock)")
-    print(f"  RX PHY + JSCC decoder (reassembly, side info, decode, PNG), one thread: "
+    print(f"  RX PHY + JSCC decoder (reassembly, side info, decode, PNG; decoder in its own "
+          f"thread, one torch thread), as fast as possible: "
           f"{np.median([r['msps'] for r in full]):.2f} MS/s (decode {dec_ms:.1f} ms per image)")
-    lat = np.array(paced["latency_ms"])
-    print(f"  latency, stream delivered in real time at {args.latency_rate / 1e6:g} MS/s in "
-          f"4096-sample blocks, last sample of an image -> its PNG on disk: median "
-          f"{np.median(lat):.1f} ms, max {lat.max():.1f} ms ({len(lat)} images)"
-          if len(lat) else "  latency: no image decoded")
-    for rate in (2e6, 4e6):
-        r = rx_with_decoder(y, args.model, 1, rate=rate)
-        lt = np.array(r["latency_ms"])
-        print(f"  the same, back-to-back images at {rate / 1e6:g} MS/s, PHY and decoder inline in "
-              f"one thread: {r['images']}/{len(imgs)} images, latency median "
-              f"{np.median(lt) if len(lt) else float('nan'):.1f} ms, last "
-              f"{lt[-1] if len(lt) else float('nan'):.1f} ms (growing: the decoder falls behind)")
+    svecs = []
+    for i in range(args.stream_images):     # the same symbols under new image ids
+        _, z, side = sent[i % len(sent)]
+        svecs += [v for _, v in framer.frames(z, i, imgs[0].shape[:2], tx_snr, side)]
+    ys = channel(modulate(svecs), 15.0)
+    print(f"\nreal time, 15 dB, {args.stream_images} images back to back "
+          f"({len(ys) / SR:.3f} s of air at 1 MS/s):")
+    paced_rows(ys, args.model, args.stream_images, tuple(dict.fromkeys(
+        (args.latency_rate, 2e6, 4e6))))
     return 0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -67,7 +68,9 @@ class channel_emulator(gr.basic_block):  # noqa: N801
         self.set_output_multiple(1)
 
     def _on_burst(self, rec):
-        line = json.dumps({k: v for k, v in asdict(rec).items() if k != "extra"})
+        # t: wall clock when the burst's start passed the emulator (real-time lag per stage)
+        line = json.dumps({**{k: v for k, v in asdict(rec).items() if k != "extra"},
+                           "t": round(time.time(), 6)})
         if self.truth_fh:
             self.truth_fh.write(line + "\n")
         if self.pub is not None:

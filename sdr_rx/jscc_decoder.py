@@ -22,10 +22,23 @@ sequence numbers it saw; skipped sequence numbers are counted (``frames_missing`
 an entry with ``lost: true``, ``cause: "not_received"`` (``images_lost_not_received``).
 Files are ``image_s<session>_<id>.png`` (flat in ``out_dir``), so a restarted TX never
 overwrites what the last run delivered, and a replay writes the same names.
+
+Decoding runs off the receiver's path: a frame that completes an image hands the assembled
+image to one worker thread through a bounded queue (``queue_images`` images), so the PHY never
+waits for the model. When the queue is full the image is not decoded: it is published lost
+(``cause: "decoder_backlog"``, counted in ``images_lost_decoder_backlog``, one warning), never
+dropped silently. Each record carries ``queue_ms`` (time from its release by the reassembler to
+the start of its decode) and ``queue_depth`` (images waiting then); the thread runs at a lower
+priority than the PHY (nice +5); :attr:`max_queue_depth`
+keeps the largest backlog seen. ``flush()`` waits for the queue to drain. ``threads`` sets
+torch's intra-op threads for the model (process-wide, set before the first decode).
+``queue_images=0`` decodes inline in the caller's thread instead (the old behaviour).
 """
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
 import time
 from pathlib import Path
@@ -46,6 +59,13 @@ PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, KeyError, AssertionE
                       ImportError)
 MAX_SESSIONS = 16     # TX sessions tracked for gap accounting (the oldest is forgotten)
 MAX_MISSING = 1000    # lost-image entries per session; more are only counted
+QUEUE_IMAGES = 64     # assembled images waiting for the decoder (256x256 full keep: ~0.8 MB)
+DECODER_NICE = 5      # the decoder thread yields the CPU to the PHY when cores are short
+
+
+def _queue_fields(asm) -> dict:
+    """The decoder queue's wait and depth for an image's record (absent: not queued)."""
+    return {k: getattr(asm, k) for k in ("queue_ms", "queue_depth") if hasattr(asm, k)}
 
 
 class _RxFrame:
@@ -53,9 +73,7 @@ class _RxFrame:
 
     def __init__(self, msg):
         meta = pmt.to_python(pmt.car(msg))
-        fields = {k: meta[k] for k in Header.__dataclass_fields__ if k in meta}
-        fields["model_id"] = int(fields["model_id"], 16)
-        self.header = Header(**fields)
+        self.header = Header.from_dict(meta)
         self.symbols = np.asarray(pmt.c32vector_elements(pmt.cdr(msg)), np.complex64)
         self.noise_var = np.asarray(meta["noise_var_sym"], np.float32)
         self.snr_db = float(meta["snr_est_db"])
@@ -64,7 +82,8 @@ class _RxFrame:
 class jscc_decoder(gr.basic_block):  # noqa: N801
     def __init__(self, model: str = "default", out_dir: str = "", reference="",
                  first_id: int = 0, timeout_s: float = 2.0, threads: int = 1,
-                 log: FrameLog | None = None, max_side: int = 0):
+                 log: FrameLog | None = None, max_side: int = 0,
+                 queue_images: int = QUEUE_IMAGES):
         gr.basic_block.__init__(self, name="semcom_jscc_decoder", in_sig=None, out_sig=None)
         from models.codec import JSCCCodec
 
@@ -83,6 +102,12 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self.on_image = None
         self._stop = threading.Event()
         self.sessions: dict[int, dict] = {}     # session -> {"last_seq", "ids"}
+        self.inline = int(queue_images) <= 0       # 0: decode in the caller's thread
+        self.queue: queue.Queue = queue.Queue(max(1, int(queue_images)))
+        self.max_queue_depth = 0
+        self._worker: threading.Thread | None = None
+        self._worker_error: BaseException | None = None
+        self._backlog_warned = False
         self.message_port_register_in(pmt.intern("frames"))
         self.message_port_register_out(pmt.intern("images"))
         self.set_msg_handler(pmt.intern("frames"), self.handle_frame)
@@ -161,7 +186,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                 self._track(h)
                 released = self.digital.add(frame)
             for asm in released:
-                self._decode(asm)
+                self._submit(asm)
             return
         try:
             self.check_header(h)
@@ -173,7 +198,65 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             self._track(h)
             released = self.reasm.add(frame)
         for asm in released:
+            self._submit(asm)
+
+    def _submit(self, asm) -> None:
+        """An assembled image to the decoder thread; a full queue loses it, counted."""
+        self._raise_worker_error()
+        if self.inline:
             self._decode(asm)
+            return
+        if self._worker is None or not self._worker.is_alive():
+            with self.lock:
+                if self._worker is None or not self._worker.is_alive():
+                    self._worker = threading.Thread(target=self._work, daemon=True,
+                                                    name="semcom-jscc-decoder")
+                    self._worker.start()
+        asm.t_released = time.perf_counter()
+        try:
+            self.queue.put_nowait(asm)
+        except queue.Full:
+            if not self._backlog_warned:
+                self._backlog_warned = True
+                self.logger.warn(f"decoder backlog: {self.queue.maxsize} images waiting; "
+                                 f"image {asm.image_id} not decoded (later ones are counted "
+                                 "in images_lost_decoder_backlog)")
+            self._lost(asm, "decoder_backlog", f"{self.queue.maxsize} images waiting")
+            return
+        self.max_queue_depth = max(self.max_queue_depth, self.queue.qsize())
+
+    def _work(self) -> None:
+        """The decoder thread: assembled images from the queue, decoded in order. It runs at a
+        lower priority (Linux: a thread's own nice value) so that, when the cores are busy, the
+        PHY keeps up with the air and the decoder lags (its queue absorbs it) rather than the
+        reverse."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           os.getpriority(os.PRIO_PROCESS, 0) + DECODER_NICE)
+        except (AttributeError, OSError):       # not Linux, or not allowed: same priority
+            pass
+        while True:
+            asm = self.queue.get()
+            try:
+                if asm is None:
+                    return
+                asm.queue_ms = round(1e3 * (time.perf_counter() - asm.t_released), 2)
+                asm.queue_depth = self.queue.qsize()
+                self._decode(asm)
+            except BaseException as exc:     # a bug: kept, raised again in the caller
+                self._worker_error = exc
+            finally:
+                self.queue.task_done()
+
+    def _raise_worker_error(self) -> None:
+        if self._worker_error is not None:
+            exc, self._worker_error = self._worker_error, None
+            raise exc
+
+    def wait_idle(self) -> None:
+        """Wait until every queued image is decoded (and raise a decoder-thread bug here)."""
+        self.queue.join()
+        self._raise_worker_error()
 
     def _lost(self, asm, cause: str, detail: str = "") -> None:
         self.log.count("images_lost")
@@ -185,7 +268,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                "frames_received": len(asm.received), "frame_count": asm.frame_count,
                "partial": True, "side_received": asm.side is not None,
                "est_snr_db": round(float(snr), 3), "tx_snr_db": asm.tx_snr_db,
-               "height": asm.img_h, "width": asm.img_w, "t_decoded": time.time()}
+               "height": asm.img_h, "width": asm.img_w, "t_decoded": time.time(),
+               **_queue_fields(asm)}
         if detail:
             rec["detail"] = detail[:200]
         self._publish(rec, None)
@@ -224,7 +308,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         except Exception as exc:  # noqa: BLE001  (gr-fec or the codec on untrusted input)
             self.logger.warn(f"image {asm.image_id}: not decoded ({type(exc).__name__}: {exc})")
             res = lost_result(asm, "decode_error")
-        rec = record(asm, res)
+        rec = {**record(asm, res), **_queue_fields(asm)}
         if res.lost:
             self.log.count("images_lost")
             self.log.count(f"images_lost_{res.cause}")
@@ -254,7 +338,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                "frames_received": len(asm.received), "frame_count": asm.frame_count,
                "partial": partial, "est_snr_db": round(float(snr), 3),
                "tx_snr_db": asm.tx_snr_db, "decode_ms": round(dt, 2), "t_decoded": time.time(),
-               "height": asm.img_h, "width": asm.img_w}
+               "height": asm.img_h, "width": asm.img_w, **_queue_fields(asm)}
         self._deliver(rec, img)
 
     def _deliver(self, rec: dict, img) -> None:
@@ -271,6 +355,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             Image.fromarray(img).save(tmp, compress_level=1)   # 8 ms, not 21 (level 6)
             tmp.replace(path)
             rec["file"] = str(path)
+            rec["t_written"] = time.time()      # the PNG is on disk (latency's end point)
         self._publish(rec, img)
 
     def _reference(self, image_id, shape):
@@ -291,7 +376,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             with self.lock:
                 old = self.reasm.expire() + (self.digital.expire() if self.digital else [])
             for asm in old:
-                self._decode(asm)
+                self._submit(asm)
 
     def start(self):
         self._stop.clear()
@@ -302,7 +387,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         with self.lock:
             rest = self.reasm.flush() + (self.digital.flush() if self.digital else [])
         for asm in rest:
-            self._decode(asm)
+            self._submit(asm)
+        self.wait_idle()
         self._report_missing()
 
     def _report_missing(self) -> None:
@@ -330,4 +416,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
     def stop(self):
         self._stop.set()
         self.flush()
+        if self._worker is not None and self._worker.is_alive():
+            self.queue.put(None)
+            self._worker.join(2.0)
+        self._worker = None
         return gr.basic_block.stop(self)

@@ -11,6 +11,8 @@ ends, so a file or a channel emulator always gets complete final frames.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pmt
 from gnuradio import gr
@@ -32,6 +34,13 @@ class tx_level(gr.basic_block):  # noqa: N801
         self.clipped = 0
         self.total = 0
         self.bursts = 0
+        # wall clock (time.time()) when each burst's first / last sample left this block for
+        # the sink, and the output index of its first sample / one past its last: the TX
+        # log's per-image sample times (apps/tx.py: latency, real-time lag per stage)
+        self.sob_times: list[float] = []
+        self.eob_times: list[float] = []
+        self.sob_items: list[int] = []
+        self.eob_items: list[int] = []
 
     def forecast(self, noutput_items, ninputs):
         # guard zeros still owed need no input: the scheduler then calls us even after the
@@ -66,6 +75,8 @@ class tx_level(gr.basic_block):  # noqa: N801
             self.remaining = pmt.to_long(tags[0].value)
             self.add_item_tag(0, self.nitems_written(0), pmt.intern("tx_sob"), pmt.PMT_T)
             self.bursts += 1
+            self.sob_times.append(time.time())
+            self.sob_items.append(self.nitems_written(0))
         n = min(len(inp), len(out), self.remaining)
         x = inp[:n] * self.scale
         mag = np.abs(x)
@@ -80,6 +91,8 @@ class tx_level(gr.basic_block):  # noqa: N801
         if self.remaining == 0:
             self.add_item_tag(0, self.nitems_written(0) + n - 1, pmt.intern("tx_eob"),
                               pmt.PMT_T)
+            self.eob_times.append(time.time())
+            self.eob_items.append(self.nitems_written(0) + n)
             # emit the guard now where it fits: after the last burst there may be no call
             g = min(self.guard, len(out) - n)
             out[n:n + g] = 0

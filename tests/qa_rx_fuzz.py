@@ -105,6 +105,7 @@ def test_decode_failure_is_counted_and_bugs_stay_loud(tmp_path, monkeypatch):
         raise ValueError("shape from the air")
     monkeypatch.setattr(dec.codec, "decode", bad_input)
     dec.add_frame(F(0))
+    dec.wait_idle()                       # decoding runs in the decoder's own thread
     assert dec.results[-1]["lost"] and dec.results[-1]["cause"] == "decode_error"
     assert dec.log.summary()["images_lost_decode_error"] == 1
 
@@ -113,3 +114,4 @@ def test_decode_failure_is_counted_and_bugs_stay_loud(tmp_path, monkeypatch):
     monkeypatch.setattr(dec.codec, "decode", bug)
     with pytest.raises(AttributeError):
         dec.add_frame(F(1))
+        dec.wait_idle()
