@@ -3,7 +3,9 @@ an attached radio, TX and RX on that one device through a cable (the cable graph
 ``flowgraphs/semcom_cable_{pluto,usrp}.grc``, sending the held-out photos open loop without end).
 For each gain (dB; a Pluto's attenuation A is gain -A) :func:`calibration.radio_sweep.sweep`
 sets it on the running graph, waits, and takes the median estimated SNR of the frames that
-follow; the carrier offset comes from the same frames (unless ``--frames`` gives a log). The fit
+follow. The carrier offset is not taken from these frames (TX and RX share the device's
+reference: ~0 Hz, printed only): ``--frames`` gives a log of a run against another radio, else
+the stored offset is kept. The fit
 and the per-device file are :mod:`calibration.radio_cal`'s, under the device's serial number
 (read from the device; ``--serial`` overrides it).
 """
@@ -105,15 +107,31 @@ def run(args) -> int:
         print(f"calibrate radio: {exc}: check the cable and the attenuator (docs/ota.md)",
               file=sys.stderr)
         return 1
+    # the carrier offset: TX and RX of one device share its reference, so the sweep's own
+    # frames show ~0 Hz, not the offset to another radio; keep the stored one (or --frames')
+    try:
+        self_cfo = radio_cal.cfo_estimate(res["events"], args.freq)
+        print(f"calibrate radio: CFO over the cable {self_cfo['cfo_hz']:+.1f} Hz (TX and RX "
+              "share this device's reference: not stored)")
+    except ValueError:
+        pass
+    folder = Path(args.out) if args.out else None
+    try:
+        stored = radio_cal.load(serial, folder) or {}
+    except (ValueError, OSError):
+        stored = {}
+    cfo = stored.get("cfo")
     if args.frames:
-        cfo = radio_cal.cfo_estimate(radio_cal.read_frames(args.frames), args.freq)
-    else:
-        cfo = radio_cal.cfo_estimate(res["events"], args.freq)
-    print(f"calibrate radio: CFO {cfo['cfo_hz']:+.1f} Hz ({cfo['cfo_ppm']:+.3f} ppm); SNR = "
-          f"{gain['slope']:.3f} x gain {gain['intercept_db']:+.2f} dB, linear up to "
-          f"{gain['max_linear_gain_db']:g} dB"
+        v.input_file("--frames", args.frames)
+        try:
+            cfo = radio_cal.cfo_estimate(radio_cal.read_frames(args.frames), args.freq)
+        except ValueError as exc:
+            raise v.OptionError(f"--frames {args.frames}: {exc}") from None
+        print(f"calibrate radio: CFO {cfo['cfo_hz']:+.1f} Hz ({cfo['cfo_ppm']:+.3f} ppm) "
+              f"from {args.frames}")
+    print(f"calibrate radio: SNR = {gain['slope']:.3f} x gain {gain['intercept_db']:+.2f} dB, "
+          f"linear up to {gain['max_linear_gain_db']:g} dB"
           + (f" (saturated at {gain['saturated']})" if gain["saturated"] else ""))
-    path = radio_cal.save(serial, radio.kind, args.freq, cfo, gain,
-                          Path(args.out) if args.out else None)
+    path = radio_cal.save(serial, radio.kind, args.freq, cfo, gain, folder)
     print(f"calibrate radio: wrote {path}")
     return 0
