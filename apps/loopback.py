@@ -467,6 +467,13 @@ def run(args) -> int:
           f"{summary['frames_sent']}, {summary['total_symbols']} channel symbols (side frames "
           f"counted), "
           f"{summary['total_samples']} samples, {summary['wall_s']:.1f} s; wrote {out}")
+    lag = summary["realtime_lag"]
+    if lag["realtime"] and lag["per_image"]:
+        print("loopback: behind real time per stage, max / growth over the images (ms): " +
+              ", ".join(f"{st} {lag['max_ms'][st]} / {lag['growth_ms'][st]}"
+                        for st in REALTIME_STAGES) +
+              f"; latency first TX sample -> PNG median "
+              f"{summary['latency_median_ms']['latency_ms']} ms")
     if interrupted:
         return 130
     if failed or timed_out:

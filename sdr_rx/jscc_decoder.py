@@ -342,12 +342,8 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self._deliver(rec, img)
 
     def _deliver(self, rec: dict, img) -> None:
-        """A decoded image: metrics against its reference, the PNG, then published."""
-        ref = self._reference(rec["image_id"], img.shape)
-        if ref is not None:
-            from models.metrics import psnr, ssim
-            rec["psnr_db"] = round(psnr(ref, img), 3)
-            rec["ssim"] = round(ssim(ref, img), 4)
+        """A decoded image: the PNG (first: latency ends on disk), metrics against its
+        reference, then published."""
         if self.out_dir:
             from PIL import Image
             path = self.out_dir / f"image_s{rec['session']:03d}_{rec['image_id']:05d}.png"
@@ -356,6 +352,11 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             tmp.replace(path)
             rec["file"] = str(path)
             rec["t_written"] = time.time()      # the PNG is on disk (latency's end point)
+        ref = self._reference(rec["image_id"], img.shape)
+        if ref is not None:
+            from models.metrics import psnr, ssim
+            rec["psnr_db"] = round(psnr(ref, img), 3)
+            rec["ssim"] = round(ssim(ref, img), 4)
         self._publish(rec, img)
 
     def _reference(self, image_id, shape):

@@ -26,7 +26,8 @@ from phy_helpers import tiny_checkpoint
 from semcom.cli import main as semcom_main
 
 REPO = Path(__file__).resolve().parents[1]
-CLOCK_FIELDS = {"t", "t_decoded", "decode_ms", "file"}     # the RX's clock and paths
+CLOCK_FIELDS = {"t", "t_decoded", "decode_ms", "file",     # the RX's clock and paths
+                "t_written", "queue_ms", "queue_depth"}   # (decoder thread)
 
 
 def _semcom(*args, timeout=120):
