@@ -16,7 +16,8 @@ def add_radio_arguments(q) -> None:
     q.add_argument("--sweep", default="",
                    help="GAIN=FRAMES.jsonl,...: one RX frame log per TX gain (dB; a Pluto's "
                         "attenuation A is gain -A); with --radio: G1,G2,... the gains to "
-                        "sweep on the device itself (TX and RX through a cable)")
+                        "sweep on the device itself (TX and RX through a cable; write "
+                        "--sweep=-40,-30,... when the first starts with a minus)")
     q.add_argument("--radio", default="", metavar="pluto[:URI]|usrp[:ARGS]",
                    help="drive the --sweep on this radio (apps.radio_sweep; docs/ota.md)")
     q.add_argument("--model", default="default", help="with --radio: the model sent")
