@@ -226,6 +226,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         interrupted = True
         print("rx: interrupted", file=sys.stderr)
+        dec.interrupt()                 # queued images: lost (counted), not decoded
     if not finished.is_set():
         tb.stop()
         tb.wait()

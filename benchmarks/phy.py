@@ -2,7 +2,15 @@
 alarms on noise, and speed. Prints numbers; asserts nothing (the tests do that).
 
     python -m benchmarks.phy [--model default] [--images N] [--noise-seconds 60]
-                             [--latency-rate 1e6] [--plot runs/phy_delivery.png]
+                             [--latency-rate 1e6] [--stream-images 20] [--speed-only]
+                             [--plot runs/phy_delivery.png]
+
+Speed rows: the RX PHY alone; the RX with the JSCC decoder as fast as possible; and paced runs
+(1, 2 and 4 MS/s in real time, ``--stream-images`` back-to-back 256x256 full-keep images),
+each with the decoder in its own thread (as ``semcom rx`` runs it) and inline in the PHY's
+thread (the old way, for comparison): the PHY's lag behind real time, the decoder's queue wait
+(its lag) and depth, images lost, and the latency from an image's last (and first) sample to
+its PNG on disk. ``--speed-only`` prints only these (seconds, not minutes).
 
 Frame delivery (detected, header decoded, payload accepted, over frames sent) from -4 to
 25 dB is printed and plotted as a PNG (drawn with PIL: no plotting library needed).

@@ -253,6 +253,20 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             exc, self._worker_error = self._worker_error, None
             raise exc
 
+    def interrupt(self) -> None:
+        """Ctrl-C/SIGTERM: the images still queued are not decoded (the stop stays within
+        2 s) but published lost, ``cause: "interrupted"``, counted."""
+        while True:
+            try:
+                asm = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if asm is not None:
+                    self._lost(asm, "interrupted", "stopped before its decode")
+            finally:
+                self.queue.task_done()
+
     def wait_idle(self) -> None:
         """Wait until every queued image is decoded (and raise a decoder-thread bug here)."""
         self.queue.join()

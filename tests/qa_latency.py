@@ -107,3 +107,28 @@ def test_full_decoder_queue_loses_the_image_counted_never_silently(tmp_path, mon
                for r in done.values())
     assert dec.max_queue_depth == 1
     dec.stop()
+
+
+def test_interrupt_publishes_queued_images_lost_without_decoding_them(tmp_path, monkeypatch):
+    from sdr_rx.jscc_decoder import jscc_decoder
+
+    dec = jscc_decoder(str(ph.tiny_checkpoint(tmp_path / "a.pt")), queue_images=4)
+    gate, entered = threading.Event(), threading.Event()
+    real = dec.codec.decode
+
+    def slow(*a, **k):
+        entered.set()
+        assert gate.wait(30)
+        return real(*a, **k)
+    monkeypatch.setattr(dec.codec, "decode", slow)
+    for i in range(3):
+        dec.add_frame(_Frame(i))
+        if i == 0:
+            assert entered.wait(30)      # image 0 in the decoder, 1 and 2 queued
+    dec.interrupt()
+    gate.set()
+    dec.flush()
+    by = {r["image_id"]: r for r in dec.results}
+    assert not by[0].get("lost")
+    assert [by[i]["cause"] for i in (1, 2)] == ["interrupted", "interrupted"]
+    assert dec.log.summary()["images_lost_interrupted"] == 2
