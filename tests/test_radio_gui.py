@@ -85,7 +85,11 @@ def test_rx_gui_stops_on_sigterm_within_2_s(tmp_path):
                            str(tmp_path / "rx")], cwd=ROOT, env=OFFSCREEN,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(6)
+        # up: the graph is built once its frame log exists (a loaded machine takes a while)
+        deadline = time.monotonic() + 90
+        while not (tmp_path / "rx" / "frames.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)               # and Qt's loop is running
         assert rx.poll() is None
         rx.terminate()
         t0 = time.monotonic()
