@@ -146,6 +146,12 @@ def run(args) -> int:
                "counters": rcv.log.summary(), "wall_s": round(time.monotonic() - t0, 3),
                "end": why, "radio": {"radio": radio.name, "freq_hz": args.freq,
                                      **tb.monitor.monitor.summary()}}
+    if radio.kind == "pluto":     # the TX side: padding (Pluto) or underflows (USRP)
+        pad = tb.pad.padder
+        summary["radio"]["tx"] = {"bursts": pad.bursts, "buffer": pad.B, "padded": pad.padded}
+    else:
+        summary["radio"]["tx"] = {"underflows": tb.underflows.underflows,
+                                  "other_async": tb.underflows.other}
     fb = getattr(tb.rate, "fb", None)
     if fb is not None:          # the closed loop: reports the TX's rate control received
         summary["feedback"] = {"reports": fb.reports, "bad": fb.bad}
@@ -154,6 +160,9 @@ def run(args) -> int:
     tmp.replace(out / "summary.json")
     rcv.log.close()
     report(summary, originals, out)
+    from apps.radio_rx import summary_line
+    print(f"loopback: {summary_line(radio, summary['radio'])}; TX "
+          + ", ".join(f"{k} {v}" for k, v in summary["radio"]["tx"].items()), flush=True)
     got = sum(1 for r in dec.results if not r.get("lost"))
     print(f"loopback: {got}/{n} images over the cable ({why}); wrote {out}",
           file=sys.stderr if got < n else sys.stdout, flush=True)

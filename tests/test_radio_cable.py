@@ -140,6 +140,12 @@ def test_cable_loopback_images_arrive_through_the_cable_graph(kind, tmp_path, mo
     assert all("radio" in im for im in summary["images"])
     assert len(list((out / "rx").glob("image_*.png"))) == 2
     assert (out / "report.png").stat().st_size > 10_000
+    tx_side = summary["radio"]["tx"]
+    if kind == "pluto":          # every frame's burst left in whole buffers
+        assert tx_side["bursts"] == summary["counters"]["frames_decoded"]
+        assert tx_side["padded"] >= 0 and "TX bursts" in stdout
+    else:
+        assert tx_side["underflows"] == 0 and "TX underflows 0" in stdout
     # one device, opened by the graph's sink and source, tuned alike
     (tx,), (rx,) = cable.sinks, cable.sources
     calls_tx, calls_rx = dict(tx.calls), dict(rx.calls)
