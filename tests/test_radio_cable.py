@@ -184,6 +184,47 @@ def test_cable_loopback_closed_loop_reports_reach_the_tx(tmp_path, monkeypatch, 
     assert rc == 2 and "rate table" in err and "cannot open" not in err, err
 
 
+def test_cable_loopback_stops_on_sigterm_within_2_s_and_writes_its_files(tmp_path):
+    import os
+    import signal
+    import time
+
+    model = tiny_checkpoint(tmp_path / "model.pt")
+    import numpy as np
+    from PIL import Image
+    images = tmp_path / "imgs"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 255, (128, 128, 3), np.uint8)).save(
+            images / f"im{i:02d}.png")
+    out = tmp_path / "out"
+    p = subprocess.Popen([PY, str(ROOT / "tests" / "cable_smoke.py"), str(images), str(model),
+                          str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}"))
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while "loopback: image" not in line and time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if not line and p.poll() is not None:
+                break
+        assert "loopback: image" in line, p.stderr.read()[-2000:]
+        assert p.poll() is None, "the run ended before the signal: give it more images"
+        p.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        p.wait(timeout=15)
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 143, p.stderr.read()[-2000:]
+    assert took < 2.0, took
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["end"] == "interrupted" and 1 <= len(summary["images"]) < 40
+
+
 def test_cable_loopback_refusals_and_no_device(tmp_path):
     for argv, msg in (
             (["--cable"], "--cable needs --radio"),
