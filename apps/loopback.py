@@ -7,6 +7,13 @@ line per received image, and writes to ``--out``: ``originals/``, ``rx/`` (recei
 ``frames.jsonl`` (the RX's per-frame log joined with the emulator's true SNR), ``report.png``
 and ``summary.json``. Ctrl-C or the end stops all three; files are written atomically.
 
+Timing in ``summary.json`` (one machine's wall clock): per image ``latency_ms`` from the TX
+handing the image's first IQ sample to its sink to the decoded PNG on disk (also from its last
+sample, ``latency_last_ms``, and from the encoder's start, ``latency_encode_ms``), medians in
+``latency_median_ms``; ``realtime_lag``: per image and per stage (TX, channel, RX PHY,
+decoder) how far behind the air's schedule it is (:func:`realtime_lag`), which is what
+``--realtime`` is for (printed at the end of such a run).
+
 Every option is checked before a process starts (one line, exit 2). While they run, the three
 children are watched: when one fails (exits non-zero, is killed, or the channel exits at all)
 the loopback stops the others, names the child and its last line, and exits 1; so does a
@@ -111,6 +118,8 @@ def check_args(args) -> None:
     args.budget_symbols = v.integer("--budget-symbols", args.budget_symbols, 0, None,
                                     "JSCC symbols")
     args.window = v.integer("--window", args.window, 1, 10_000, "images")
+    from apps.tx import check_scheme
+    check_scheme(args)          # --scheme digital without --mcs: auto, the loop closed
     if args.rate_table:
         v.input_file("--rate-table", args.rate_table)
     if args.images:
@@ -361,7 +370,8 @@ def run(args) -> int:
         py + ["rx", *rx_src, "--model", args.model, "--out", str(out / "rx"),
               "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
               "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
-        + (["--feedback", fb] if args.adaptive else []) + rx_record,
+        + (["--feedback", fb] if args.adaptive else []) + rx_record
+        + ["--scheme", args.scheme],
         stdout=open(out / "rx.out", "w"), stderr=open(out / "rx.err", "w"), **popen)
     if args.radio_dev is None:
         procs["channel"] = subprocess.Popen(
@@ -376,6 +386,7 @@ def run(args) -> int:
               args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
               "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
               str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"] + adaptive_tx
+        + ["--scheme", args.scheme] + (["--mcs", args.mcs] if args.mcs else [])
         + tx_record,
         stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
     logs = {"rx": out / "rx.err", "channel": out / "channel.out", "tx": out / "tx.out"}
@@ -534,7 +545,7 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             "est_snr_db": rec["est_snr_db"], "keep": rec["keep"], "symbols": rec["symbols"],
             "frames_sent": txr.get("frames", rec["frame_count"]),
             "frames_received": rec["frames_received"], "psnr_db": rec.get("psnr_db"),
-            "ssim": rec.get("ssim"), "partial": rec["partial"],
+            "ssim": rec.get("ssim"), "partial": rec["partial"], "mcs": rec.get("mcs"),
             "lost": bool(rec.get("lost", False)), "cause": rec.get("cause"),
             "policy_expected_psnr_db": txr.get("decision", {}).get("expected_psnr_db"),
             "policy_snr_db": txr.get("decision", {}).get("snr_used_db"),
@@ -550,6 +561,7 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
     ss = [im["ssim"] for im in images if im["ssim"] is not None]
     from models.checkpoint import peek
     return {
+        "scheme": getattr(args, "scheme", "jscc"), "mcs": getattr(args, "mcs", "") or None,
         "images": images,
         "mean_psnr_db": float(np.mean(ps)) if ps else float("nan"),
         "mean_ssim": float(np.mean(ss)) if ss else float("nan"),
