@@ -90,6 +90,8 @@ def run(args) -> int:
             print(f"calibrate radio: gain {g:+.1f} dB -> SNR {snr:.2f} dB ({n} frames)",
                   flush=True)
         tb.start()
+        print(f"calibrate radio: sweeping {', '.join(f'{g:g}' for g in gains)} dB on the "
+              f"{radio.name} (serial {serial}), {args.sweep_frames} frames per gain", flush=True)
         try:
             res = sweep(gains, set_gain, new_events, frames=args.sweep_frames,
                         on_point=on_point)

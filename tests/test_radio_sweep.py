@@ -140,3 +140,35 @@ def test_calibrate_radio_sweep_drives_the_cable_graph_with_the_device_faked(tmp_
     assert doc["kind"] == "pluto" and doc["cfo"] is None
     assert "CFO over the cable" in out and "not stored" in out
     assert out.count("calibrate radio: gain") == 3
+
+
+def test_driven_sweep_stops_on_sigterm_within_2_s_and_writes_nothing(tmp_path):
+    import os
+    import signal
+
+    model = tiny_checkpoint(tmp_path / "model.pt")
+    out = tmp_path / "dev"
+    p = subprocess.Popen([PY, str(ROOT / "tests" / "cable_smoke.py"), "sweep", "", str(model),
+                          str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=dict(os.environ, PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}"))
+    try:
+        line = ""
+        deadline = time.monotonic() + 120
+        while "sweeping" not in line and time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if not line and p.poll() is not None:
+                break
+        assert "sweeping -30, -20, -10, 0 dB" in line, p.stderr.read()[-2000:]
+        time.sleep(2)               # inside the first gain (100000 frames: it never ends one)
+        assert p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        p.wait(timeout=15)
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 143, p.stderr.read()[-2000:]
+    assert took < 2.0, took
+    assert not out.exists() or not list(out.glob("*.json"))      # nothing half-written
