@@ -152,7 +152,11 @@ def run(args) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model_id = "" if args.any_model else peek(args.model)["model_hash"][:8]
+    if getattr(args, "scheme", "jscc") == "digital":     # frames of the digital format only
+        from semcom.mcs import DIGITAL_ID
+        model_id = "" if args.any_model else f"{DIGITAL_ID:08x}"
+    else:
+        model_id = "" if args.any_model else peek(args.model)["model_hash"][:8]
     kind, addr = ("file", args.file) if args.file else ("zmq", args.iq_in)
     radio = args.radio_dev
     if radio is not None:
@@ -236,6 +240,8 @@ def run(args) -> int:
     dec.flush()
     summary = {"counters": rcv.log.summary(), "images": dec.results,
                "wall_s": round(time.monotonic() - t0, 3), "model_id": model_id,
+               "scheme": getattr(args, "scheme", "jscc"),
+               "mcs": sorted({r["mcs"] for r in dec.results if r.get("mcs")}) or None,
                "source": f"{kind}:{addr}"}
     if radio is not None:
         summary["radio"] = {"radio": radio.name, "freq_hz": args.freq,

@@ -45,6 +45,7 @@ def check_args(args) -> list[tuple[int, int]]:
                                     "JSCC symbols")
     args.window = v.integer("--window", args.window, 1, 10_000, "images")
     args.feedback_timeout = v.positive("--feedback-timeout", args.feedback_timeout, 3600, "s")
+    check_scheme(args)
     from semcom import radio
     args.radio_dev = radio.check_args(args, "tx")
     C = int(peek(args.model)["C"])
@@ -58,6 +59,22 @@ def check_args(args) -> list[tuple[int, int]]:
     if not args.images:
         return []
     return check_images(image_files(args.images), args.max_side)
+
+
+def check_scheme(args) -> None:
+    """``--scheme``/``--mcs`` (issue 16): ``args.mcs`` becomes a name, ``auto`` or "" (JSCC);
+    ``--scheme digital`` with ``auto`` closes the loop as ``--adaptive`` does (the rate control
+    then picks the MCS per image from the reports, no rate table needed)."""
+    from semcom import mcs as mcs_table
+    from semcom.validate import OptionError
+
+    try:
+        args.mcs = mcs_table.check_scheme(getattr(args, "scheme", "jscc"),
+                                          getattr(args, "mcs", ""))
+    except mcs_table.MCSError as exc:
+        raise OptionError(f"--mcs {args.mcs}: {exc}") from None
+    if args.mcs == "auto":
+        args.adaptive, args.policy = True, "fixed"
 
 
 def check_geometry(codec, sizes, keep_max: int, frame_symbols: int) -> None:
@@ -119,6 +136,9 @@ def _setup(tb, args, sizes):
         from models.data import load_split
         sizes = [_shrunk(*im.array.shape[:2], args.max_side) for im in load_split("heldout")]
     codec = tb.encoder.codec
+    if getattr(args, "scheme", "jscc") == "digital":
+        tb.encoder.set_scheme("digital", args.mcs)
+        tb.rate.set_scheme("digital", args.mcs)
     check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
                    args.frame_symbols)
     if args.record:

@@ -80,12 +80,39 @@ class rate_control(gr.basic_block):  # noqa: N801
             per_image=self.per_image, margin_db=margin_db)
         self.fb = FeedbackReceiver(address, self.controller, on_image_done=self._image_done)
 
+    def set_scheme(self, scheme: str, mcs: str = "auto") -> None:
+        """The digital scheme (issue 16) with ``mcs`` ``auto``: the closed loop picks each
+        image's MCS (:class:`sdr_tx.mcs_controller.McsController`) from the same reports, and
+        the choice rides in the image PDU (``mcs``) as ``keep`` does for JSCC."""
+        self.scheme, self.mcs = scheme, mcs
+        self.mcs_ctl = None
+        if scheme == "digital" and mcs == "auto" and self.fb is not None:
+            from sdr_tx.mcs_controller import McsController
+            self.mcs_ctl = McsController(timeout_s=self.feedback_timeout)
+            with self.fb.lock:
+                self.fb.controller = self.mcs_ctl
+
     # -- ports ---------------------------------------------------------------------------------
     def handle_image(self, msg):
         meta = pmt.car(msg)
         if self.fb is None or pmt.to_python(pmt.dict_ref(meta, pmt.intern(pdu.EOS),
                                                          pmt.PMT_F)):
             self.message_port_pub(pmt.intern("images"), msg)
+            return
+        if getattr(self, "mcs_ctl", None) is not None:
+            with self.fb.lock:
+                d = self.mcs_ctl.decide(time.monotonic())
+            self.decisions.append(d.to_dict())
+            if self.verbose:
+                with self._print_lock:
+                    print(f"tx: MCS {d.mcs}  SNR acted on "
+                          f"{'-' if d.snr_used_db is None else f'{d.snr_used_db:.2f}'}  "
+                          f"({d.reason})", flush=True)
+            snr = d.snr_used_db if d.snr_used_db is not None else self.snr_db
+            for k, v in (("mcs", pmt.intern(d.mcs)), (pdu.SNR_DB, pmt.from_double(snr)),
+                         (pdu.DECISION_INFO, pmt.to_pmt(d.to_dict()))):
+                meta = pmt.dict_add(meta, pmt.intern(k), v)
+            self.message_port_pub(pmt.intern("images"), pmt.cons(meta, pmt.cdr(msg)))
             return
         h = pmt.to_long(pmt.dict_ref(meta, pmt.intern("height"), pmt.from_long(0)))
         w = pmt.to_long(pmt.dict_ref(meta, pmt.intern("width"), pmt.from_long(0)))

@@ -41,6 +41,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--force", action="store_true", help="--record into a folder not empty")
     r.add_argument("--max-seconds", type=float, default=0.0, help="recording limit (0: none)")
     r.add_argument("--max-bytes", type=float, default=0.0, help="recording limit (0: none)")
+    s = p.add_argument_group("payload scheme (issue 16)")
+    s.add_argument("--scheme", default="jscc", choices=("jscc", "digital"),
+                   help="jscc: the model's analog symbols; digital: WebP + LDPC + QAM in the "
+                        "default JSCC's full-keep air time")
+    s.add_argument("--mcs", default="", metavar="NAME|auto",
+                   help="digital: modulation and code rate, one of "
+                        "bpsk-1/2, qpsk-1/2, qpsk-3/4, 16qam-1/2, 16qam-3/4, 64qam-2/3, "
+                        "64qam-3/4, 64qam-5/6, or auto (default with --scheme digital: from the "
+                        "RX's reports)")
     g = p.add_argument_group("adaptive pruning")
     g.add_argument("--adaptive", action="store_true",
                    help="closed loop: the RX reports, the TX picks keep per image")

@@ -31,6 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snr-correction", default="",
                    help="SNR-estimator correction file (default: calibration/"
                         "snr_correction.json when present; 'none' disables)")
+    s = p.add_argument_group("payload scheme (issue 16)")
+    s.add_argument("--scheme", default="jscc", choices=("jscc", "digital"),
+                   help="what the receiver accepts: jscc (frames of --model) or digital "
+                        "(WebP + LDPC + QAM frames, any MCS)")
     g = p.add_argument_group("recording and replay (SigMF)")
     g.add_argument("--record", default="", metavar="DIR",
                    help="write the raw received IQ to DIR/rx.sigmf-data + rx.sigmf-meta, one "

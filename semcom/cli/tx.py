@@ -48,6 +48,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--safe-keep", type=int, default=0, help="keep without reports (0: all)")
     g.add_argument("--feedback-timeout", type=float, default=rc.DEFAULT_FEEDBACK_TIMEOUT_S,
                    help="seconds without a report before falling back to --safe-keep")
+    s = p.add_argument_group("payload scheme (issue 16)")
+    s.add_argument("--scheme", default="jscc", choices=("jscc", "digital"),
+                   help="jscc: the model's analog symbols; digital: WebP + LDPC + QAM in the "
+                        "default JSCC's full-keep air time")
+    s.add_argument("--mcs", default="", metavar="NAME|auto",
+                   help="digital: modulation and code rate, one of "
+                        "bpsk-1/2, qpsk-1/2, qpsk-3/4, 16qam-1/2, 16qam-3/4, 64qam-2/3, "
+                        "64qam-3/4, 64qam-5/6, or auto (default with --scheme digital: from the "
+                        "RX's reports)")
     p.add_argument("--record", default="", metavar="DIR",
                    help="keep what was sent (latent symbols, side bits, image ids) in DIR: "
                         "the ground truth of a recording")
