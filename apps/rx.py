@@ -231,6 +231,8 @@ def run(args) -> int:
         interrupted = True
         print("rx: interrupted", file=sys.stderr)
         dec.interrupt()                 # queued images: lost (counted), not decoded
+    if not interrupted:
+        dec.wait_idle()                 # a normal end: every received image decoded
     if not finished.is_set():
         tb.stop()
         tb.wait()

@@ -30,7 +30,9 @@ waits for the model. When the queue is full the image is not decoded: it is publ
 dropped silently. Each record carries ``queue_ms`` (time from its release by the reassembler to
 the start of its decode) and ``queue_depth`` (images waiting then); the thread runs at a lower
 priority than the PHY (nice +5); :attr:`max_queue_depth`
-keeps the largest backlog seen. ``flush()`` waits for the queue to drain. ``threads`` sets
+keeps the largest backlog seen. ``flush()`` waits for the queue to drain; a stopping
+flowgraph (``stop()``, Ctrl-C included) waits at most ``STOP_WAIT_S`` and publishes what is
+still queued as lost (``cause: "interrupted"``), so a stop stays within 2 s. ``threads`` sets
 torch's intra-op threads for the model (process-wide, set before the first decode).
 ``queue_images=0`` decodes inline in the caller's thread instead (the old behaviour).
 """
@@ -60,6 +62,7 @@ PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, KeyError, AssertionE
 MAX_SESSIONS = 16     # TX sessions tracked for gap accounting (the oldest is forgotten)
 MAX_MISSING = 1000    # lost-image entries per session; more are only counted
 QUEUE_IMAGES = 64     # assembled images waiting for the decoder (256x256 full keep: ~0.8 MB)
+STOP_WAIT_S = 1.0     # a stopping flowgraph waits this long for the decoder's backlog
 DECODER_NICE = 5      # the decoder thread yields the CPU to the PHY when cores are short
 
 
@@ -267,10 +270,19 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             finally:
                 self.queue.task_done()
 
-    def wait_idle(self) -> None:
-        """Wait until every queued image is decoded (and raise a decoder-thread bug here)."""
-        self.queue.join()
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every queued image is decoded (and raise a decoder-thread bug here);
+        False when ``timeout`` (s) passed first."""
+        q = self.queue
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with q.all_tasks_done:
+            while q.unfinished_tasks:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                q.all_tasks_done.wait(left)
         self._raise_worker_error()
+        return True
 
     def _lost(self, asm, cause: str, detail: str = "") -> None:
         self.log.count("images_lost")
@@ -398,12 +410,17 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         threading.Thread(target=self._expiry_loop, daemon=True).start()
         return gr.basic_block.start(self)
 
-    def flush(self):
+    def flush(self, timeout: float | None = None):
+        """Every image still being assembled to the decoder, then wait for the decoder
+        (``timeout``: at most that long, then what is still queued is published lost, cause
+        ``interrupted``, and only the image being decoded is waited for)."""
         with self.lock:
             rest = self.reasm.flush() + (self.digital.flush() if self.digital else [])
         for asm in rest:
             self._submit(asm)
-        self.wait_idle()
+        if not self.wait_idle(timeout):
+            self.interrupt()
+            self.wait_idle()
         self._report_missing()
 
     def _report_missing(self) -> None:
@@ -429,8 +446,11 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                 self.results.append(rec)
 
     def stop(self):
+        # the flowgraph stops (Ctrl-C too, within 2 s): a backlog gets STOP_WAIT_S, the rest
+        # is lost and counted; an app that ends normally waits for its images first
+        # (wait_idle or flush before stopping the flowgraph)
         self._stop.set()
-        self.flush()
+        self.flush(STOP_WAIT_S)
         if self._worker is not None and self._worker.is_alive():
             self.queue.put(None)
             self._worker.join(2.0)
