@@ -8,8 +8,8 @@ emulator process is absent; the closed loop (``--adaptive``) runs as usual, the 
 reaching the TX's rate control over a localhost ZMQ socket inside the process.
 
 Writes to ``--out``: ``originals/``, ``rx/`` (received images, ``frames.jsonl``),
-``report.png`` and ``summary.json`` (counters, per-image records with the radio's drops, the
-radio's totals);
+``report.png`` (not when interrupted) and ``summary.json`` (counters, per-image records with
+the radio's drops, the radio's totals);
 prints a line per image. Ends when every image arrived, ``--timeout`` passed, 20 s after the
 TX's last image without a new one, or on Ctrl-C/SIGTERM (exit 130/143, files written).
 """
@@ -159,7 +159,8 @@ def run(args) -> int:
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")
     rcv.log.close()
-    report(summary, originals, out)
+    if not interrupted:         # Ctrl-C/SIGTERM: out within 2 s (drawing takes ~1 s)
+        report(summary, originals, out)
     from apps.radio_rx import summary_line
     print(f"loopback: {summary_line(radio, summary['radio'])}; TX "
           + ", ".join(f"{k} {v}" for k, v in summary["radio"]["tx"].items()), flush=True)

@@ -219,6 +219,7 @@ def test_cable_loopback_stops_on_sigterm_within_2_s_and_writes_its_files(tmp_pat
         if p.poll() is None:
             p.kill()
             p.wait()
+    print(f"stopped in {took:.2f} s")
     assert p.returncode == 143, p.stderr.read()[-2000:]
     assert took < 2.0, took
     summary = json.loads((out / "summary.json").read_text())

@@ -111,6 +111,7 @@ def test_sweep_leaves_out_a_gain_without_frames_and_drops_frames_while_settling(
     assert res["points"] == [(-20, -8.0), (-10, 2.0)] and res["missed"] == [-5]
 
 
+@pytest.mark.slow
 def test_calibrate_radio_sweep_drives_the_cable_graph_with_the_device_faked(tmp_path,
                                                                             monkeypatch,
                                                                             capsys):
