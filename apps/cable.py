@@ -105,10 +105,17 @@ def run(args) -> int:
         log.unlink()
     originals = prepare_images(args.images, out / "originals", args.max_side)
     n = len(originals)
-    model_id = peek(args.model)["model_hash"][:8]
+    if getattr(args, "scheme", "jscc") == "digital":     # frames of the digital format only
+        from semcom.mcs import DIGITAL_ID
+        model_id = f"{DIGITAL_ID:08x}"
+    else:
+        model_id = peek(args.model)["model_hash"][:8]
     feedback = f"tcp://127.0.0.1:{free_port()}"
     tb = build_cable(radio, graph_params(args, radio, out / "originals", out, feedback,
                                          model_id), args.agc)
+    if getattr(args, "scheme", "jscc") == "digital":    # as semcom tx does (apps.tx._setup)
+        tb.encoder.set_scheme("digital", args.mcs)
+        tb.rate.set_scheme("digital", args.mcs)
     dec, rcv = tb.decoder, tb.receiver
     dec.attach(log=rcv.log)
     tb.reports.attach(rcv.log)
@@ -143,6 +150,7 @@ def run(args) -> int:
     tb.wait()
     dec.flush()
     summary = {"mode": f"cable ({radio.name})", "images_sent": n, "images": dec.results,
+               "scheme": getattr(args, "scheme", "jscc"), "mcs": getattr(args, "mcs", "") or None,
                "counters": rcv.log.summary(), "wall_s": round(time.monotonic() - t0, 3),
                "end": why, "radio": {"radio": radio.name, "freq_hz": args.freq,
                                      **tb.monitor.monitor.summary()}}

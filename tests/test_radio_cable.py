@@ -184,6 +184,24 @@ def test_cable_loopback_closed_loop_reports_reach_the_tx(tmp_path, monkeypatch, 
     assert rc == 2 and "rate table" in err and "cannot open" not in err, err
 
 
+def test_cable_loopback_digital_scheme_goes_through_the_cable(tmp_path, monkeypatch, capsys):
+    from semcom.cli import main
+    _fake_devices(monkeypatch, "pluto")
+    model = tiny_checkpoint(tmp_path / "model.pt")
+    images = make_images(tmp_path / "imgs", n=2, size=(64, 64))
+    out = tmp_path / "out"
+    rc = main(["loopback", "--radio", "pluto", "--cable", "--scheme", "digital", "--images",
+               str(images), "--model", str(model), "--out", str(out), "--tx-atten", "10",
+               "--timeout", "120"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.out + cap.err
+    s = json.loads((out / "summary.json").read_text())
+    assert s["scheme"] == "digital" and s["mcs"] == "auto"
+    assert len(s["images"]) == 2 and not any(im.get("lost") for im in s["images"])
+    assert all(im.get("mcs") for im in s["images"])          # decoded as digital images
+    assert s["feedback"]["reports"] >= 2                      # auto: the loop is closed
+
+
 def test_cable_loopback_stops_on_sigterm_within_2_s_and_writes_its_files(tmp_path):
     import os
     import signal
