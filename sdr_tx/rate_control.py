@@ -83,7 +83,8 @@ class rate_control(gr.basic_block):  # noqa: N801
     def set_scheme(self, scheme: str, mcs: str = "auto") -> None:
         """The digital scheme (issue 16) with ``mcs`` ``auto``: the closed loop picks each
         image's MCS (:class:`sdr_tx.mcs_controller.McsController`) from the same reports, and
-        the choice rides in the image PDU (``mcs``) as ``keep`` does for JSCC."""
+        the choice rides in the image PDU (``mcs``) as ``keep`` does for JSCC; each image
+        report's outcome (``lost``) moves the controller's outer-loop offset."""
         self.scheme, self.mcs = scheme, mcs
         self.mcs_ctl = None
         if scheme == "digital" and mcs == "auto" and self.fb is not None:
@@ -107,7 +108,7 @@ class rate_control(gr.basic_block):  # noqa: N801
                 with self._print_lock:
                     print(f"tx: MCS {d.mcs}  SNR acted on "
                           f"{'-' if d.snr_used_db is None else f'{d.snr_used_db:.2f}'}  "
-                          f"({d.reason})", flush=True)
+                          f"OLLA offset {d.olla_offset_db:+.2f} dB  ({d.reason})", flush=True)
             snr = d.snr_used_db if d.snr_used_db is not None else self.snr_db
             for k, v in (("mcs", pmt.intern(d.mcs)), (pdu.SNR_DB, pmt.from_double(snr)),
                          (pdu.DECISION_INFO, pmt.to_pmt(d.to_dict()))):
@@ -151,6 +152,9 @@ class rate_control(gr.basic_block):  # noqa: N801
 
     def _image_done(self, report) -> None:
         self._progress = time.monotonic()
+        if getattr(self, "mcs_ctl", None) is not None:     # --mcs auto: the outer loop
+            with self.fb.lock:
+                self.mcs_ctl.on_outcome(report.image_id, report.lost, report.session)
         self._credit()
 
     def _credit(self) -> None:

@@ -6,8 +6,10 @@ counter), ``t`` (the RX's wall clock, s). A frame report carries ``snr_est_db`` 
 calibrated estimate; ``snr_db`` is written too, the key's name before this module, and read
 when ``snr_est_db`` is absent), ``noise_var``, ``image_id``, ``frame_idx``, ``frame_count``,
 ``keep``, ``frames_received`` and ``crc_failures`` (run totals). An image report carries
-``image_done`` (the image id), ``partial`` and ``snr_est_db`` (``est_snr_db`` too, its old
-name).
+``image_done`` (the image id), ``partial``, ``lost`` (the image was not delivered: a digital
+image's codeword failed its CRC or a frame never came; the TX's ``--mcs auto`` outer loop
+learns from it, :mod:`sdr_tx.mcs_controller`; absent in older reports: false) and
+``snr_est_db`` (``est_snr_db`` too, its old name).
 
 SNR keys everywhere: ``snr_db`` is a set SNR (in a report only the older name of
 ``snr_est_db``), ``snr_est_db`` the RX's calibrated estimate; every SNR key and the quantity it
@@ -44,6 +46,7 @@ class FeedbackReport:
     frames_received: int = 0
     crc_failures: int = 0
     partial: bool = False
+    lost: bool = False
 
     @classmethod
     def frame(cls, header, snr_est_db: float, noise_var: float, counters: dict,
@@ -60,7 +63,8 @@ class FeedbackReport:
         """An image report from the decoder's image record."""
         snr = rec.get("snr_est_db", rec.get("est_snr_db"))
         return cls("image", int(rec["image_id"]), None if snr is None else float(snr),
-                   partial=bool(rec.get("partial", False)), **kw)
+                   partial=bool(rec.get("partial", False)),
+                   lost=bool(rec.get("lost", False)), **kw)
 
     def to_dict(self) -> dict:
         d = {"session": self.session, "seq": self.seq, "t": self.t}
@@ -70,7 +74,7 @@ class FeedbackReport:
                      frame_idx=self.frame_idx, frame_count=self.frame_count, keep=self.keep,
                      frames_received=self.frames_received, crc_failures=self.crc_failures)
         else:
-            d.update(image_done=self.image_id, partial=self.partial,
+            d.update(image_done=self.image_id, partial=self.partial, lost=self.lost,
                      snr_est_db=self.snr_est_db, est_snr_db=self.snr_est_db)
         return d
 
@@ -99,7 +103,8 @@ class FeedbackReport:
                 snr = msg.get("snr_est_db", msg.get("est_snr_db"))
                 return cls("image", int(msg["image_done"]),
                            None if snr is None else _finite(snr),
-                           partial=bool(msg.get("partial", False)), **common)
+                           partial=bool(msg.get("partial", False)),
+                           lost=bool(msg.get("lost", False)), **common)
             snr = msg.get("snr_est_db", msg.get("snr_db"))
             if snr is None:
                 raise ReportError("neither a frame report (snr_est_db) nor an image report "

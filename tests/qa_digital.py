@@ -244,6 +244,90 @@ def test_mcs_controller_picks_from_reports_with_fallback_and_hysteresis():
         McsController({"bpsk-1/2": 0.0})
 
 
+
+def test_mcs_controller_outer_loop_backs_off_after_losses_and_creeps_back():
+    """OLLA: a lost image raises the thresholds' offset by the step, a decoded one lowers it by
+    step * target / (1 - target); bounded; the MCS follows the offset at a constant SNR."""
+    from sdr_tx.mcs_controller import McsController
+    from sdr_tx.rate_controller import Report
+
+    th = {m.name: 3.0 * m.index for m in mcs.TABLE}         # 0, 3, ..., 21 dB
+    ctl = McsController(th, margin_db=1.0, alpha=1.0, hysteresis_db=1.0,
+                        olla_step_db=2.0, olla_target=0.1, olla_bounds_db=(-1.0, 6.0))
+    ctl.on_report(Report(0, 14.5), 0.0)
+    d = ctl.decide(0.1)
+    assert d.mcs == "16qam-3/4" and d.olla_offset_db == 0.0     # 12 + 1 <= 14.5
+    assert ctl.on_outcome(0, lost=True, session="s")
+    assert not ctl.on_outcome(0, lost=True, session="s")        # a repeat counts once
+    assert ctl.offset == pytest.approx(2.0) and ctl.outcomes["repeated"] == 1
+    d = ctl.decide(0.2)                  # 12 + 1 + 2 > 14.5: one MCS down, at once
+    assert d.mcs == "16qam-1/2" and d.olla_offset_db == pytest.approx(2.0)
+    ctl.on_outcome(1, lost=True, session="s")
+    assert ctl.decide(0.3).mcs == "16qam-1/2"                   # 9 + 1 + 4 <= 14.5
+    for i in range(2, 6):                # bounded: 6 dB at most
+        ctl.on_outcome(i, lost=True, session="s")
+    assert ctl.offset == pytest.approx(6.0)
+    assert ctl.decide(0.4).mcs == "qpsk-3/4"                    # 6 + 7 <= 14.5 < 9 + 7
+    # decoded images: down by 2 * 0.1 / 0.9 = 0.222 dB each; the MCS climbs back
+    mcs_seen = []
+    for i in range(6, 6 + 40):
+        ctl.on_outcome(i, lost=False, session="s")
+        mcs_seen.append(ctl.decide(0.5).mcs)
+    assert ctl.offset == pytest.approx(-1.0)                    # the lower bound
+    # 9 + 1 + off <= 14.5 once off <= 4.5 (7th success); 12 + 1 + off once off <= 1.5 (21st)
+    assert mcs_seen[5] == "qpsk-3/4" and mcs_seen[6] == "16qam-1/2"
+    assert mcs_seen[19] == "16qam-1/2" and mcs_seen[20] == "16qam-3/4"
+    assert mcs_seen[-1] == "16qam-3/4"   # 15 + 1 - 1 > 14.5: never past the true SNR
+    assert ctl.outcomes == {"decoded": 40, "lost": 6, "repeated": 1}
+    # a loss per 1 / target images holds the offset still (the target's fixed point)
+    before = ctl.offset = 2.0
+    ctl.on_outcome(100, lost=True)
+    for i in range(101, 110):
+        ctl.on_outcome(i, lost=False)
+    assert ctl.offset == pytest.approx(before)
+    with pytest.raises(ValueError, match="target"):
+        McsController(th, olla_target=1.0)
+    off = McsController(th, olla_step_db=0.0)                  # the outer loop off
+    off.on_outcome(0, lost=True)
+    assert off.offset == 0.0
+
+
+def test_image_report_carries_the_outcome_to_the_tx_controller():
+    """The RX's image record -> FeedbackReport (``lost``) over a real ZMQ socket -> the TX's
+    rate-control block with ``--mcs auto`` -> the MCS controller's outer loop."""
+    import time
+
+    from sdr_rx.feedback import FeedbackSender
+    from sdr_tx.rate_control import rate_control
+    from semcom.report import FeedbackReport
+
+    rec = {"image_id": 4, "scheme": "digital", "partial": False, "est_snr_db": 12.0,
+           "lost": True, "cause": "codeword_crc"}
+    r = FeedbackReport.image(rec)
+    assert r.lost and FeedbackReport.from_json(r.to_json()).lost
+    old = r.to_dict()
+    del old["lost"]                      # a report from before the key: decoded
+    assert not FeedbackReport.from_dict(old).lost
+
+    addr = "tcp://127.0.0.1:45947"
+    blk = rate_control(feedback=addr, policy="fixed", feedback_timeout=5.0, verbose=False)
+    blk.set_scheme("digital", "auto")
+    blk.start()
+    try:
+        tx = FeedbackSender(addr)
+        tx.send(FeedbackReport.image(rec))
+        tx.send(FeedbackReport.image(rec))                      # repeated: once
+        tx.send(FeedbackReport.image({**rec, "image_id": 5, "lost": False}))
+        deadline = time.monotonic() + 10
+        while sum(blk.mcs_ctl.outcomes.values()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert blk.mcs_ctl.outcomes == {"lost": 1, "decoded": 1, "repeated": 1}
+        assert blk.mcs_ctl.offset == pytest.approx(blk.mcs_ctl.step_up - blk.mcs_ctl.step_down)
+        assert blk.credits == 3
+        tx.close()
+    finally:
+        blk.stop()
+
 def test_encoder_to_framer_pdu_round_trip(photo):
     import pmt
 
