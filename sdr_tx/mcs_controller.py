@@ -19,7 +19,9 @@ by ``olla_step_db * target / (1 - target)`` on a decoded one, bounded to ``olla_
 In steady state the offset settles where a fraction ``olla_target`` of images is lost (10%:
 one loss per nine decoded images), whatever the channel's profile. An outcome counts once per
 image and session (a repeated report is ignored); one for an image sent before the RX
-restarted still counts (the channel did it). ``olla_step_db=0`` turns the outer loop off.
+restarted still counts (the channel did it). A loss while the controller is at the most robust
+MCS leaves the offset alone (there is no slower MCS; a raised offset would only hold the link
+back once the channel recovers). ``olla_step_db=0`` turns the outer loop off.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ class McsController:
             self._seen.pop(next(iter(self._seen)))
         self._seen[key] = bool(lost)
         self.outcomes["lost" if lost else "decoded"] += 1
+        if lost and self.current == mcs.TABLE[0]:
+            return True          # no slower MCS to go to: raising the offset would only
+            #                      delay the way back up once the channel recovers
         step = self.step_up if lost else -self.step_down
         self.offset = min(self.bounds[1], max(self.bounds[0], self.offset + step))
         return True

@@ -287,8 +287,13 @@ def test_mcs_controller_outer_loop_backs_off_after_losses_and_creeps_back():
     assert ctl.offset == pytest.approx(before)
     with pytest.raises(ValueError, match="target"):
         McsController(th, olla_target=1.0)
+    ctl.current = mcs.TABLE[0]           # a loss at the most robust MCS: no slower one
+    ctl.on_outcome(200, lost=True)
+    assert ctl.offset == pytest.approx(before)
     off = McsController(th, olla_step_db=0.0)                  # the outer loop off
+    off.current = mcs.TABLE[3]
     off.on_outcome(0, lost=True)
+    off.on_outcome(1, lost=False)
     assert off.offset == 0.0
 
 
@@ -322,7 +327,8 @@ def test_image_report_carries_the_outcome_to_the_tx_controller():
         while sum(blk.mcs_ctl.outcomes.values()) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert blk.mcs_ctl.outcomes == {"lost": 1, "decoded": 1, "repeated": 1}
-        assert blk.mcs_ctl.offset == pytest.approx(blk.mcs_ctl.step_up - blk.mcs_ctl.step_down)
+        # no decision yet: at the most robust MCS a loss leaves the offset, a success lowers it
+        assert blk.mcs_ctl.offset == pytest.approx(-blk.mcs_ctl.step_down)
         assert blk.credits == 3
         tx.close()
     finally:
