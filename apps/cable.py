@@ -117,8 +117,6 @@ def run(args) -> int:
         tb.encoder.set_scheme("digital", args.mcs)
         tb.rate.set_scheme("digital", args.mcs)
     dec, rcv = tb.decoder, tb.receiver
-    dec.attach(log=rcv.log)
-    tb.reports.attach(rcv.log)
     done = threading.Event()
     last = [time.monotonic()]
 

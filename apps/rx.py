@@ -95,6 +95,12 @@ def check_args(args) -> None:
         image_files(args.reference, "--reference")
     if args.snr_correction and args.snr_correction != "none":
         v.input_file("--snr-correction", args.snr_correction)
+    from semcom.snr_correction import from_option
+    try:        # read here for a one-line error; the receiver block applies it
+        from_option(args.snr_correction)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise v.OptionError(f"--snr-correction {args.snr_correction or '(default)'}: not a "
+                            f"usable SNR correction file ({exc})") from None
     if args.adapt:
         from models.checkpoint import peek
         from sdr_rx.rx_adapt import RxAdaptation
@@ -168,7 +174,8 @@ def run(args) -> int:
         tb = open_radio(radio, lambda: build_radio_rx(
             args, radio, gui=args.gui, model=args.model, model_id=model_id, out_dir=str(out),
             reference=args.reference, max_side=args.max_side,
-            log_path=str(out / "frames.jsonl"), feedback=args.feedback))
+            log_path=str(out / "frames.jsonl"), feedback=args.feedback,
+            snr_correction=args.snr_correction))
     else:
         if args.gui:        # the Qt view (apps.rx_gui)
             from apps.rx_gui import build
@@ -178,24 +185,14 @@ def run(args) -> int:
         tb = graph(model=args.model, model_id=model_id, out_dir=str(out),
                    reference=args.reference, max_side=args.max_side,
                    log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate,
-                   feedback=args.feedback)
+                   feedback=args.feedback, snr_correction=args.snr_correction)
     dec, rcv = tb.decoder, tb.receiver
-    dec.attach(log=rcv.log)             # one set of counters for the run's summary
+    # receiver, decoder and feedback blocks share one frame log (one set of counters) by its
+    # path, and the receiver applies the SNR correction: block parameters, set in the graph
     recorder = _recorder(args, tb, kind, addr, peek(args.model)["model_hash"]) \
         if args.record else None
     if args.adapt:
         rcv.transform = args.adaptation.apply
-    if args.snr_correction != "none":
-        from semcom.snr_correction import SnrCorrection
-        try:
-            corr = SnrCorrection.load(args.snr_correction) if args.snr_correction else \
-                SnrCorrection.load()
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            from semcom.validate import OptionError
-            raise OptionError(f"--snr-correction {args.snr_correction or '(default)'}: not a "
-                              f"usable SNR correction file ({exc})") from None
-        rcv.rx.snr_correction = corr
-    tb.reports.attach(rcv.log)          # frame reports carry the run's counters
     done = threading.Event()
     last_frame = [time.monotonic()]
 

@@ -37,7 +37,7 @@ from sdr_tx.rate_control import rate_control
 
 class semcom_cable_usrp(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0, model_id='', out_dir='', reference='', log_path='', rx_gain=30.0, agc='manual'):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0, model_id='', out_dir='', reference='', log_path='', snr_correction='', rx_gain=30.0, agc='manual'):
         gr.top_block.__init__(self, "semcom cable loopback (one USRP)", catch_exceptions=False)
 
         ##################################################
@@ -71,6 +71,7 @@ class semcom_cable_usrp(gr.top_block):
         self.out_dir = out_dir
         self.reference = reference
         self.log_path = log_path
+        self.snr_correction = snr_correction
         self.rx_gain = rx_gain
         self.agc = agc
 
@@ -97,8 +98,8 @@ class semcom_cable_usrp(gr.top_block):
         self.sink.set_antenna('TX/RX', 0)
         self.sink.set_bandwidth(bandwidth, 0)
         self.sink.set_gain(tx_gain, 0)
-        self.reports = feedback_sink(feedback)
-        self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
+        self.reports = feedback_sink(feedback, log_path)
+        self.receiver = ofdm_receiver(samp_rate, model_id, log_path, snr_correction=snr_correction)
         self.rate = rate_control(model, feedback, policy, keep, snr_db, target_psnr, margin_db, budget_symbols, rate_table, safe_keep, feedback_timeout)
         self.radio_source = uhd.usrp_source(
             ",".join((dev_args, '')),
@@ -120,7 +121,7 @@ class semcom_cable_usrp(gr.top_block):
         self.modulator = ofdm_modulator(tx_rms, guard, 'packet_len')
         self.framer = jscc_framer(frame_symbols, 'packet_len')
         self.encoder = jscc_encoder(model, snr_db, keep, 1)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
         self.bursts = usrp_burst_guard(guard, samp_rate, tx_time_offset)
 
 
@@ -322,6 +323,12 @@ class semcom_cable_usrp(gr.top_block):
     def set_log_path(self, log_path):
         self.log_path = log_path
 
+    def get_snr_correction(self):
+        return self.snr_correction
+
+    def set_snr_correction(self, snr_correction):
+        self.snr_correction = snr_correction
+
     def get_rx_gain(self):
         return self.rx_gain
 
@@ -425,6 +432,9 @@ def argument_parser():
         "--log-path", dest="log_path", type=str, default='',
         help="Set Frame log [default=%(default)r]")
     parser.add_argument(
+        "--snr-correction", dest="snr_correction", type=str, default='',
+        help="Set SNR correction (empty: shipped file; none: off) [default=%(default)r]")
+    parser.add_argument(
         "--rx-gain", dest="rx_gain", type=eng_float, default=eng_notation.num_to_str(float(30.0)),
         help="Set RX gain (dB) [default=%(default)r]")
     parser.add_argument(
@@ -436,7 +446,7 @@ def argument_parser():
 def main(top_block_cls=semcom_cable_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, rx_gain=options.rx_gain, agc=options.agc)
+    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, rx_gain=options.rx_gain, agc=options.agc)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

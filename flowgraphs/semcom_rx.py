@@ -28,7 +28,7 @@ from sdr_rx.ofdm_receiver import ofdm_receiver
 
 class semcom_rx(gr.top_block):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, feedback='', max_side=256):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX", catch_exceptions=False)
 
         ##################################################
@@ -41,6 +41,7 @@ class semcom_rx(gr.top_block):
         self.out_dir = out_dir
         self.reference = reference
         self.log_path = log_path
+        self.snr_correction = snr_correction
         self.samp_rate = samp_rate
         self.feedback = feedback
         self.max_side = max_side
@@ -50,9 +51,9 @@ class semcom_rx(gr.top_block):
         ##################################################
 
         self.source = iq_source(source_kind, source_address, False, False)
-        self.reports = feedback_sink(feedback)
-        self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
+        self.reports = feedback_sink(feedback, log_path)
+        self.receiver = ofdm_receiver(samp_rate, model_id, log_path, snr_correction=snr_correction)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
 
 
         ##################################################
@@ -106,6 +107,12 @@ class semcom_rx(gr.top_block):
     def set_log_path(self, log_path):
         self.log_path = log_path
 
+    def get_snr_correction(self):
+        return self.snr_correction
+
+    def set_snr_correction(self, snr_correction):
+        self.snr_correction = snr_correction
+
     def get_samp_rate(self):
         return self.samp_rate
 
@@ -151,6 +158,9 @@ def argument_parser():
         "--log-path", dest="log_path", type=str, default='',
         help="Set Frame log [default=%(default)r]")
     parser.add_argument(
+        "--snr-correction", dest="snr_correction", type=str, default='',
+        help="Set SNR correction (empty: shipped file; none: off) [default=%(default)r]")
+    parser.add_argument(
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
@@ -165,7 +175,7 @@ def argument_parser():
 def main(top_block_cls=semcom_rx, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -48,7 +48,7 @@ from gnuradio import qtgui
 
 class semcom_rx_gui_usrp(gr.top_block, Qt.QWidget):
 
-    def __init__(self, model='default', model_id='', out_dir='out/rx_gui', log_path='', samp_rate=1e6, feedback='', max_side=256, reference='', freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual'):
+    def __init__(self, model='default', model_id='', out_dir='out/rx_gui', log_path='', snr_correction='', samp_rate=1e6, feedback='', max_side=256, reference='', freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual'):
         gr.top_block.__init__(self, "semcom RX (GUI, USRP)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI, USRP)")
@@ -86,6 +86,7 @@ class semcom_rx_gui_usrp(gr.top_block, Qt.QWidget):
         self.model_id = model_id
         self.out_dir = out_dir
         self.log_path = log_path
+        self.snr_correction = snr_correction
         self.samp_rate = samp_rate
         self.feedback = feedback
         self.max_side = max_side
@@ -163,8 +164,8 @@ class semcom_rx_gui_usrp(gr.top_block, Qt.QWidget):
         self.source.set_antenna('RX2', 0)
         self.source.set_bandwidth(bandwidth, 0)
         self.source.set_gain(rx_gain, 0)
-        self.reports = feedback_sink(feedback)
-        self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
+        self.reports = feedback_sink(feedback, log_path)
+        self.receiver = ofdm_receiver(samp_rate, model_id, log_path, snr_correction=snr_correction)
         self.monitor = radio_monitor(samp_rate)
         self.image_view = image_view()
         self._image_view_win = self.image_view.widget()
@@ -173,7 +174,7 @@ class semcom_rx_gui_usrp(gr.top_block, Qt.QWidget):
             self.top_grid_layout.setRowStretch(r, 1)
         for c in range(1, 2):
             self.top_grid_layout.setColumnStretch(c, 1)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
         self.constellation = qtgui.const_sink_c(
             1024, #size
             'Equalised JSCC symbols', #name
@@ -267,6 +268,12 @@ class semcom_rx_gui_usrp(gr.top_block, Qt.QWidget):
     def set_log_path(self, log_path):
         self.log_path = log_path
 
+    def get_snr_correction(self):
+        return self.snr_correction
+
+    def set_snr_correction(self, snr_correction):
+        self.snr_correction = snr_correction
+
     def get_samp_rate(self):
         return self.samp_rate
 
@@ -344,6 +351,9 @@ def argument_parser():
         "--log-path", dest="log_path", type=str, default='',
         help="Set Frame log [default=%(default)r]")
     parser.add_argument(
+        "--snr-correction", dest="snr_correction", type=str, default='',
+        help="Set SNR correction (empty: shipped file; none: off) [default=%(default)r]")
+    parser.add_argument(
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
@@ -382,7 +392,7 @@ def main(top_block_cls=semcom_rx_gui_usrp, options=None):
         Qt.QApplication.setGraphicsSystem(style)
     qapp = Qt.QApplication(sys.argv)
 
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side, reference=options.reference, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, rx_gain=options.rx_gain, agc=options.agc)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side, reference=options.reference, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, rx_gain=options.rx_gain, agc=options.agc)
 
     tb.start()
 

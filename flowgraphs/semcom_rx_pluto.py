@@ -29,7 +29,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_pluto(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, feedback='', max_side=256):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (PlutoSDR)", catch_exceptions=False)
 
         ##################################################
@@ -40,6 +40,7 @@ class semcom_rx_pluto(gr.top_block):
         self.out_dir = out_dir
         self.reference = reference
         self.log_path = log_path
+        self.snr_correction = snr_correction
         self.samp_rate = samp_rate
         self.freq = freq
         self.bandwidth = bandwidth
@@ -63,10 +64,10 @@ class semcom_rx_pluto(gr.top_block):
         self.source.set_rfdc(True)
         self.source.set_bbdc(True)
         self.source.set_filter_params('Auto', '', 0, 0)
-        self.reports = feedback_sink(feedback)
-        self.receiver = ofdm_receiver(samp_rate, model_id, log_path)
+        self.reports = feedback_sink(feedback, log_path)
+        self.receiver = ofdm_receiver(samp_rate, model_id, log_path, snr_correction=snr_correction)
         self.monitor = radio_monitor(samp_rate)
-        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side)
+        self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
 
 
         ##################################################
@@ -108,6 +109,12 @@ class semcom_rx_pluto(gr.top_block):
 
     def set_log_path(self, log_path):
         self.log_path = log_path
+
+    def get_snr_correction(self):
+        return self.snr_correction
+
+    def set_snr_correction(self, snr_correction):
+        self.snr_correction = snr_correction
 
     def get_samp_rate(self):
         return self.samp_rate
@@ -181,6 +188,9 @@ def argument_parser():
         "--log-path", dest="log_path", type=str, default='',
         help="Set Frame log [default=%(default)r]")
     parser.add_argument(
+        "--snr-correction", dest="snr_correction", type=str, default='',
+        help="Set SNR correction (empty: shipped file; none: off) [default=%(default)r]")
+    parser.add_argument(
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
@@ -210,7 +220,7 @@ def argument_parser():
 def main(top_block_cls=semcom_rx_pluto, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, feedback=options.feedback, max_side=options.max_side)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -17,6 +17,7 @@ import pmt
 from gnuradio import gr
 
 from sdr_rx.feedback import FeedbackSender
+from sdr_rx.framelog import FrameLog
 from semcom.report import FeedbackReport
 
 
@@ -26,20 +27,17 @@ def _get(meta, key, default=None):
 
 
 class feedback_sink(gr.basic_block):  # noqa: N801
-    def __init__(self, address: str = ""):
+    def __init__(self, address: str = "", log_path: str = ""):
         gr.basic_block.__init__(self, name="semcom_feedback_sink", in_sig=None, out_sig=None)
         for p, handler in (("frames", self.handle_frame), ("images", self.handle_image)):
             self.message_port_register_in(pmt.intern(p))
             self.set_msg_handler(pmt.intern(p), handler)
         # a malformed address raises zmq.ZMQError here (the app names the option)
         self.sender = FeedbackSender(address) if address else None
-        self.log = None
+        # the run's counters in each frame report: the receiver's log, shared by path
+        self.log = FrameLog.shared(log_path) if log_path else None
         self.frames_seen = 0
         self.bad = 0
-
-    def attach(self, log) -> None:
-        """Take the run counters from the receiver's log (``log.counts``)."""
-        self.log = log
 
     def handle_frame(self, msg):
         self.frames_seen += 1

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +29,8 @@ DROP_REASONS = {
     "truncated": "frame cut short (input ended, or its signal vanished mid-frame)",
 }
 _log = logging.getLogger("semcom.rx")
+_SHARED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # path -> open FrameLog
+_SHARED_LOCK = threading.Lock()
 
 
 class FrameLog:
@@ -38,9 +41,30 @@ class FrameLog:
         self._warned: set[str] = set()
         self.logger = logger
         self.listeners: list = []   # callables (event, fields), e.g. a SigMF recorder's
+        self._closed = False
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(path, "a", buffering=1)  # line-buffered: valid lines on Ctrl-C
+
+    @classmethod
+    def shared(cls, path: str | Path | None) -> FrameLog:
+        """The open log of ``path`` in this process, made on first use (as
+        ``logging.getLogger(name)``): the receiver, decoder and feedback blocks of one graph
+        given the same ``log_path`` write one file and keep one set of counters, with no
+        wiring from outside the graph. An empty path gives a private log (counters only)."""
+        if not path:
+            return cls()
+        key = str(Path(path).resolve())
+        with _SHARED_LOCK:
+            log = _SHARED.get(key)
+            if log is None or log.closed:
+                log = cls(path)
+                _SHARED[key] = log
+            return log
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def count(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -69,6 +93,7 @@ class FrameLog:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._fh:
                 self._fh.close()
                 self._fh = None

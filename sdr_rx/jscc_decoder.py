@@ -85,7 +85,7 @@ class _RxFrame:
 class jscc_decoder(gr.basic_block):  # noqa: N801
     def __init__(self, model: str = "default", out_dir: str = "", reference="",
                  first_id: int = 0, timeout_s: float = 2.0, threads: int = 1,
-                 log: FrameLog | None = None, max_side: int = 0,
+                 log: FrameLog | None = None, max_side: int = 0, log_path: str = "",
                  queue_images: int = QUEUE_IMAGES):
         gr.basic_block.__init__(self, name="semcom_jscc_decoder", in_sig=None, out_sig=None)
         from models.codec import JSCCCodec
@@ -94,7 +94,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self.out_dir = Path(out_dir) if out_dir else None
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.log = log or FrameLog()
+        self.log = log or FrameLog.shared(log_path)   # the receiver's, given the same path
         self.reasm = Reassembler(timeout_s, self.log, needs_side=self.codec.side_bits > 0)
         self.digital = None      # frames of scheme 1 (sdr_rx.digital_decoder), made on demand
         self.timeout_s = timeout_s

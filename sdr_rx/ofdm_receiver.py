@@ -5,6 +5,11 @@ MMSE, header CRC, SNR estimate, all on whole blocks with numpy). Each PDU is
 ``(meta, c32vector payload symbols)``; meta holds the header fields, ``snr_est_db``,
 ``cfo_hz``, ``timing`` and ``noise_var`` (f32vector, per payload symbol). Frames whose model id
 differs from ``model_id`` (hex string, empty: accept any) are dropped and counted.
+
+``log_path``: the frame log (JSON lines), shared with the decoder and feedback blocks given the
+same path (:meth:`sdr_rx.framelog.FrameLog.shared`). ``snr_correction``: the calibrated
+SNR-estimate correction, :func:`semcom.snr_correction.from_option` (empty: the shipped file when
+present; ``none``: off; else a file, refused by name when missing or malformed).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from gnuradio import gr
 
 from sdr_rx.framelog import FrameLog
 from sdr_rx.stream_receiver import StreamReceiver
+from semcom.snr_correction import from_option
 
 
 def frame_to_pdu(frame):
@@ -26,12 +32,13 @@ def frame_to_pdu(frame):
 
 class ofdm_receiver(gr.sync_block):  # noqa: N801
     def __init__(self, samp_rate: float = 1e6, model_id: str = "", log_path: str = "",
-                 log: FrameLog | None = None):
+                 log: FrameLog | None = None, snr_correction: str = ""):
         gr.sync_block.__init__(self, name="semcom_ofdm_receiver", in_sig=[np.complex64],
                                out_sig=None)
-        self.log = log or FrameLog(log_path or None)
+        self.log = log or FrameLog.shared(log_path)
         self.log.logger = self.logger
-        self.rx = StreamReceiver(samp_rate, int(model_id, 16) if model_id else None, self.log)
+        self.rx = StreamReceiver(samp_rate, int(model_id, 16) if model_id else None, self.log,
+                                 snr_correction=from_option(snr_correction))
         self.message_port_register_out(pmt.intern("frames"))
         self.on_frame = None            # optional direct callback(Frame) for in-process users
         # optional (symbols, noise_var) -> (symbols, noise_var) on every frame before it is

@@ -69,3 +69,14 @@ class SnrCorrection:
             raise ValueError(f"{path}: not a version-{VERSION} SNR correction file")
         meta = {k: v for k, v in doc.items() if k not in ("est_db", "bias_db")}
         return cls(doc["est_db"], doc["bias_db"], meta)
+
+
+def from_option(spec: str | Path | None) -> SnrCorrection | None:
+    """An ``--snr-correction`` value (or the receiver block's parameter) -> the correction:
+    empty or None: the shipped file when present (None without it); ``none``: no correction;
+    anything else: that file (FileNotFoundError when missing, ValueError when malformed)."""
+    if spec is None or str(spec) == "":
+        return SnrCorrection.load()
+    if str(spec) == "none":
+        return None
+    return SnrCorrection.load(spec)
