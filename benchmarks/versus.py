@@ -110,10 +110,43 @@ def jscc_send(link: PhyLink, img, tx_snr, snr) -> dict:
     return {"psnr": r.psnr_db, "ssim": r.ssim, "snr_est": r.frame_snrs}
 
 
-def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label):
+def olla_auto(ctl: McsController, per: dict, snr: float, warmup: int, seq: int):
+    """``--mcs auto`` with its outer loop at one SNR, from the per-MCS outcomes measured there:
+    each image's MCS from the controller (the SNR reported as measured: the true one), its
+    outcome (decoded or lost at that MCS, on that image) fed back. ``warmup`` images first
+    (the measured images in turn), then each measured image once. -> per-image results, the
+    MCS of each, the next report number."""
+    n = len(next(iter(per.values())))
+    out, used = [], []
+    for i in range(warmup + n):
+        ctl.on_report(Report(seq, snr), float(seq))
+        seq += 1
+        m = ctl.decide(float(seq)).mcs
+        r = per[m][i % n]
+        ctl.on_outcome(seq, r["lost"])
+        if i >= warmup:
+            out.append(r)
+            used.append(m)
+    return out, used, seq
+
+
+def _stats(rs) -> dict:
+    return {"psnr": float(np.mean([r["psnr"] for r in rs])),
+            "ssim": float(np.mean([r["ssim"] for r in rs])),
+            "lost": int(sum(r["lost"] for r in rs)),
+            "per_image_psnr": [float(r["psnr"]) for r in rs]}
+
+
+def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label, warmup=8):
+    """Per SNR (ascending), JSCC and every MCS on the same images; ``auto``: ``--mcs auto``
+    with the outer loop (:func:`olla_auto`, its state carried from SNR to SNR, ``warmup``
+    images at each before the measured ones); ``auto_awgn``: the AWGN thresholds alone (the
+    controller without its outer loop, as before OLLA)."""
     print(f"\n{label}: PSNR dB / SSIM, mean over {len(imgs)} images "
-          f"(digital: lost images count as grey)")
-    head = ["SNR", "JSCC", "digital auto"] + [m.name for m in mcs.TABLE]
+          f"(digital: lost images count as grey; auto: with the outer loop, {warmup} images "
+          "of warm-up per SNR; AWGN th.: the AWGN thresholds alone)")
+    head = ["SNR", "JSCC", "digital auto", "AWGN th."] + [m.name for m in mcs.TABLE]
+    ctl, seq = McsController(ctl_th), 0
     print("  " + " | ".join(f"{h:>13}" for h in head))
     rows = []
     for snr in snrs:
@@ -123,20 +156,24 @@ def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label):
         for m in mcs.TABLE:
             dl = DigitalLink(budget, seed=seed, settings=settings)
             per[m.name] = [dl.send(img, m, snr, snr, stop_early=True) for img in imgs]
-        auto = McsController(ctl_th, hysteresis_db=0.0).best_for(snr).name
+        awgn_only = McsController(ctl_th, hysteresis_db=0.0, olla_step_db=0.0) \
+            .best_for(snr).name
+        auto_rs, auto_used, seq = olla_auto(ctl, per, snr, warmup, seq)
         row = {"snr_db": snr, "jscc_psnr": float(np.mean([r["psnr"] for r in j])),
-               "jscc_ssim": float(np.mean([r["ssim"] for r in j])), "auto_mcs": auto}
+               "jscc_ssim": float(np.mean([r["ssim"] for r in j])), "auto_mcs": auto_used,
+               "olla_offset_db": round(ctl.offset, 3), "awgn_only_mcs": awgn_only}
         for name, rs in per.items():
-            row[name] = {"psnr": float(np.mean([r["psnr"] for r in rs])),
-                         "ssim": float(np.mean([r["ssim"] for r in rs])),
-                         "lost": int(sum(r["lost"] for r in rs)),
-                         "per_image_psnr": [float(r["psnr"]) for r in rs]}
-        row["auto"] = row[auto]
+            row[name] = _stats(rs)
+        row["auto"] = _stats(auto_rs)
+        row["auto_awgn"] = row[awgn_only]
         rows.append(row)
         cells = [f"{snr:13g}", f"{row['jscc_psnr']:6.2f}/{row['jscc_ssim']:.3f}",
-                 f"{row['auto']['psnr']:6.2f}/{row['auto']['ssim']:.3f}"] + \
+                 f"{row['auto']['psnr']:6.2f}/{row['auto']['ssim']:.3f}",
+                 f"{row['auto_awgn']['psnr']:6.2f}/{row['auto_awgn']['ssim']:.3f}"] + \
                 [f"{row[m.name]['psnr']:6.2f}/{row[m.name]['ssim']:.3f}" for m in mcs.TABLE]
-        print("  " + " | ".join(f"{c:>13}" for c in cells), f"(auto: {auto})", flush=True)
+        print("  " + " | ".join(f"{c:>13}" for c in cells),
+              f"(auto: {','.join(auto_used)}, {row['auto']['lost']} lost, offset "
+              f"{ctl.offset:+.2f} dB; AWGN th.: {awgn_only})", flush=True)
     return rows
 
 
@@ -191,6 +228,7 @@ def trace_run(codec, imgs, budget, n, seed, ctl_th):
         for s in dr["snr_est"]:
             ctl.on_report(Report(seq, s), float(i) + 0.5)
             seq += 1
+        ctl.on_outcome(i, dr["lost"])          # the image report: the outer loop
         out.append({"snr_db": snr, "jscc_psnr": jr["psnr"], "jscc_ssim": jr["ssim"],
                     "mcs": d.mcs, "digital_psnr": dr["psnr"], "digital_ssim": dr["ssim"],
                     "digital_lost": dr["lost"]})
@@ -261,7 +299,10 @@ def plot(rows_awgn, rows_mp, trace, path):
         for m in mcs.TABLE:
             ax.plot(s, [r[m.name]["psnr"] for r in rows], lw=0.8, alpha=0.6, ls="--",
                     label=f"digital {m.name}")
-        ax.plot(s, [r["auto"]["psnr"] for r in rows], "k-s", ms=3, label="digital, MCS auto")
+        ax.plot(s, [r["auto_awgn"]["psnr"] for r in rows], color="0.6", ls=":", marker="x",
+                ms=4, label="digital, MCS from AWGN thresholds only")
+        ax.plot(s, [r["auto"]["psnr"] for r in rows], "k-s", ms=3,
+                label="digital, MCS auto (outer loop)")
         ax.plot(s, [r["jscc_psnr"] for r in rows], "r-o", ms=4, lw=2, label="JSCC (default)")
         ax.set_title(title)
         ax.set_xlabel("SNR (dB)")
