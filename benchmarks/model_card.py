@@ -584,7 +584,7 @@ ratio {meta['ratio']:.4f}, SNR input range {lo:g}..{hi:g} dB, keep from C/8 to C
 {bench.strip()}
 ```
 
-Golden check (tests/test_models.py): {golden['image']} at {golden['snr_db']} dB, seed
+Golden check (tests/qa_models.py): {golden['image']} at {golden['snr_db']} dB, seed
 {golden['seed']}, keep {golden.get('keep')}: {golden['psnr_db']} dB
 (model {golden.get('model_hash')}).{golden_note}
 

@@ -1,13 +1,13 @@
 """``semcom loopback --radio pluto --cable`` (or, with a first argument ``sweep``, ``semcom
 calibrate radio --radio pluto --sweep=...``) in a process of its own, the Pluto's blocks replaced
-by the ZMQ cable of tests/test_radio_cable.py (used by the SIGTERM tests).
+by the ZMQ cable of tests/qa_radio_cable.py (used by the SIGTERM tests).
 
 argv: [sweep] images folder, model, out dir. Exits as the CLI does (os._exit on an interrupt)."""
 
 import sys
 
 import pytest
-from test_radio_cable import _fake_devices
+from qa_radio_cable import _fake_devices
 
 from semcom.cli import main
 

@@ -1,5 +1,5 @@
 """``semcom rx --gui --radio pluto|usrp`` offscreen with the device source, and only it, replaced
-by a hier block playing a cf32 file (used by tests/test_radio_gui.py; a separate process: Qt).
+by a hier block playing a cf32 file (used by tests/qa_radio_gui.py; a separate process: Qt).
 
 argv: kind, IQ file, model, out dir. Exits with the CLI's code; prints the setter calls as JSON."""
 

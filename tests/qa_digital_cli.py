@@ -76,3 +76,37 @@ def test_loopback_digital_fixed_mcs_below_threshold_loses_images_counted(photos,
 def test_wrong_scheme_or_mcs_refused_by_name(cmd, argv, msg, tmp_path):
     p = _semcom(cmd, *argv, timeout=60)
     assert p.returncode == 2 and msg in p.stderr
+
+
+def test_loopback_digital_auto_on_multipath_backs_off_and_delivers(tmp_path):
+    """``--mcs auto`` on the ``incp`` multipath profile at 19 dB: the AWGN thresholds pick
+    64-QAM 5/6, which the frequency-selective channel loses (before the outer loop: 11 of 12
+    images of this kind lost). The RX's image reports (``lost``) move the TX's OLLA offset: the
+    MCS backs off after a loss, climbs back after decoded images, and most images arrive."""
+    import skimage.data
+
+    from semcom import mcs
+
+    d = tmp_path / "photos"
+    d.mkdir()
+    for k, src in enumerate((skimage.data.astronaut(), skimage.data.chelsea(),
+                             skimage.data.coffee())):
+        for i in range(4):
+            y, x = 40 * i, 60 * i
+            Image.fromarray(np.ascontiguousarray(src[y:y + 128, x:x + 128])).save(
+                d / f"p{4 * k + i:02d}.png")
+    out = tmp_path / "lb"
+    p = _semcom("loopback", "--scheme", "digital", "--multipath", "incp", "--snr", "19",
+                "--images", str(d), "--out", str(out))
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "OLLA offset" in p.stdout
+    ims = json.loads((out / "summary.json").read_text())["images"]
+    assert len(ims) == 12
+    idx = [mcs.NAMES.index(im["mcs"]) for im in ims]
+    lost = [bool(im["lost"]) for im in ims]
+    assert sum(lost) <= 3, list(zip(idx, lost, strict=True))
+    first = lost.index(True)            # the AWGN thresholds' choice fails first
+    assert idx[first] == mcs.NAMES.index("64qam-5/6")
+    assert idx[first + 1] < idx[first]                      # backed off at once
+    assert max(idx[first + 2:]) > idx[first + 1]            # and crept back up
+    assert all(im["psnr_db"] > 30 for im, bad in zip(ims, lost, strict=True) if not bad)

@@ -117,8 +117,8 @@ def test_calibrate_radio_sweep_drives_the_cable_graph_with_the_device_faked(tmp_
                                                                             capsys):
     """``semcom calibrate radio --radio pluto --sweep=...``: the real cable graph, the Pluto's
     sink and source replaced by a ZMQ cable whose level follows the attenuation (tests/
-    test_radio_cable.py): the SNR must follow the gain dB for dB."""
-    from test_radio_cable import _fake_devices
+    qa_radio_cable.py): the SNR must follow the gain dB for dB."""
+    from qa_radio_cable import _fake_devices
 
     from calibration.radio_cal import load
     from semcom.cli import main
