@@ -121,6 +121,7 @@ class McsController:
             return McsDecision(cand.name, snr, self.th[cand.name],
                                "changed: " + ("current MCS above its threshold" if failing
                                               and not moved else
-                                              f"SNR moved beyond {self.hyst:g} dB"), off)
+                                              f"SNR less offset moved beyond {self.hyst:g} "
+                                              "dB"), off)
         return McsDecision(self.current.name, snr, self.th[self.current.name],
                            "held (hysteresis)", off)
