@@ -110,15 +110,17 @@ def jscc_send(link: PhyLink, img, tx_snr, snr) -> dict:
     return {"psnr": r.psnr_db, "ssim": r.ssim, "snr_est": r.frame_snrs}
 
 
-def olla_auto(ctl: McsController, per: dict, snr: float, warmup: int, seq: int):
+def olla_auto(ctl: McsController, per: dict, snr: float, warmup: int, measured: int,
+              seq: int):
     """``--mcs auto`` with its outer loop at one SNR, from the per-MCS outcomes measured there:
     each image's MCS from the controller (the SNR reported as measured: the true one), its
-    outcome (decoded or lost at that MCS, on that image) fed back. ``warmup`` images first
-    (the measured images in turn), then each measured image once. -> per-image results, the
-    MCS of each, the next report number."""
+    outcome (decoded or lost at that MCS, on that image) fed back. ``warmup`` images first,
+    then ``measured`` ones, the measured images in turn (the outer loop's steady state: it
+    aims at 10% of images lost, which two images cannot show). -> per-image results, the MCS
+    of each, the next report number."""
     n = len(next(iter(per.values())))
     out, used = [], []
-    for i in range(warmup + n):
+    for i in range(warmup + measured):
         ctl.on_report(Report(seq, snr), float(seq))
         seq += 1
         m = ctl.decide(float(seq)).mcs
@@ -130,6 +132,16 @@ def olla_auto(ctl: McsController, per: dict, snr: float, warmup: int, seq: int):
     return out, used, seq
 
 
+def _runs(names) -> str:
+    out = []
+    for n in names:
+        if out and out[-1][0] == n:
+            out[-1][1] += 1
+        else:
+            out.append([n, 1])
+    return ",".join(f"{n}x{k}" for n, k in out)
+
+
 def _stats(rs) -> dict:
     return {"psnr": float(np.mean([r["psnr"] for r in rs])),
             "ssim": float(np.mean([r["ssim"] for r in rs])),
@@ -137,14 +149,15 @@ def _stats(rs) -> dict:
             "per_image_psnr": [float(r["psnr"]) for r in rs]}
 
 
-def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label, warmup=8):
+def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label, warmup=10, measured=20):
     """Per SNR (ascending), JSCC and every MCS on the same images; ``auto``: ``--mcs auto``
     with the outer loop (:func:`olla_auto`, its state carried from SNR to SNR, ``warmup``
-    images at each before the measured ones); ``auto_awgn``: the AWGN thresholds alone (the
+    images at each before ``measured`` ones); ``auto_awgn``: the AWGN thresholds alone (the
     controller without its outer loop, as before OLLA)."""
     print(f"\n{label}: PSNR dB / SSIM, mean over {len(imgs)} images "
-          f"(digital: lost images count as grey; auto: with the outer loop, {warmup} images "
-          "of warm-up per SNR; AWGN th.: the AWGN thresholds alone)")
+          f"(digital: lost images count as grey; auto: with the outer loop, mean over "
+          f"{measured} images after {warmup} of warm-up per SNR, cycling the measured images' "
+          "outcomes; AWGN th.: the AWGN thresholds alone)")
     head = ["SNR", "JSCC", "digital auto", "AWGN th."] + [m.name for m in mcs.TABLE]
     ctl, seq = McsController(ctl_th), 0
     print("  " + " | ".join(f"{h:>13}" for h in head))
@@ -158,7 +171,7 @@ def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label, warmup=8):
             per[m.name] = [dl.send(img, m, snr, snr, stop_early=True) for img in imgs]
         awgn_only = McsController(ctl_th, hysteresis_db=0.0, olla_step_db=0.0) \
             .best_for(snr).name
-        auto_rs, auto_used, seq = olla_auto(ctl, per, snr, warmup, seq)
+        auto_rs, auto_used, seq = olla_auto(ctl, per, snr, warmup, measured, seq)
         row = {"snr_db": snr, "jscc_psnr": float(np.mean([r["psnr"] for r in j])),
                "jscc_ssim": float(np.mean([r["ssim"] for r in j])), "auto_mcs": auto_used,
                "olla_offset_db": round(ctl.offset, 3), "awgn_only_mcs": awgn_only}
@@ -172,7 +185,7 @@ def sweep(codec, imgs, budget, snrs, settings, seed, ctl_th, label, warmup=8):
                  f"{row['auto_awgn']['psnr']:6.2f}/{row['auto_awgn']['ssim']:.3f}"] + \
                 [f"{row[m.name]['psnr']:6.2f}/{row[m.name]['ssim']:.3f}" for m in mcs.TABLE]
         print("  " + " | ".join(f"{c:>13}" for c in cells),
-              f"(auto: {','.join(auto_used)}, {row['auto']['lost']} lost, offset "
+              f"(auto: {_runs(auto_used)}, {row['auto']['lost']} lost, offset "
               f"{ctl.offset:+.2f} dB; AWGN th.: {awgn_only})", flush=True)
     return rows
 
