@@ -41,7 +41,8 @@ def graph_params(args, radio: Radio, originals: Path, out: Path, feedback: str,
              target_psnr=args.target_psnr, margin_db=args.margin_db,
              budget_symbols=args.budget_symbols, rate_table=args.rate_table,
              model_id=model_id, out_dir=str(out / "rx"), reference=str(originals),
-             log_path=str(out / "rx" / "frames.jsonl"), rx_gain=args.rx_gain)
+             log_path=str(out / "rx" / "frames.jsonl"), rx_gain=args.rx_gain,
+             scheme=getattr(args, "scheme", "jscc"), mcs=getattr(args, "mcs", "") or "auto")
     if radio.kind == "pluto":
         p.update(uri=radio.address, tx_atten=args.tx_atten,
                  buffer_size=tx_buffer(nm.burst_samples(args.frame_symbols) + nm.DEFAULT_GUARD),
@@ -113,9 +114,6 @@ def run(args) -> int:
     feedback = f"tcp://127.0.0.1:{free_port()}"
     tb = build_cable(radio, graph_params(args, radio, out / "originals", out, feedback,
                                          model_id), args.agc)
-    if getattr(args, "scheme", "jscc") == "digital":    # as semcom tx does (apps.tx._setup)
-        tb.encoder.set_scheme("digital", args.mcs)
-        tb.rate.set_scheme("digital", args.mcs)
     dec, rcv = tb.decoder, tb.receiver
     done = threading.Event()
     last = [time.monotonic()]

@@ -136,9 +136,6 @@ def _setup(tb, args, sizes):
         from models.data import load_split
         sizes = [_shrunk(*im.array.shape[:2], args.max_side) for im in load_split("heldout")]
     codec = tb.encoder.codec
-    if getattr(args, "scheme", "jscc") == "digital":
-        tb.encoder.set_scheme("digital", args.mcs)
-        tb.rate.set_scheme("digital", args.mcs)
     check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
                    args.frame_symbols)
     if args.record:
@@ -296,7 +293,8 @@ def graph_params(args) -> dict:
                 feedback=args.feedback if args.adaptive else "", policy=args.policy,
                 target_psnr=args.target_psnr, margin_db=args.margin_db,
                 budget_symbols=args.budget_symbols, rate_table=args.rate_table,
-                safe_keep=args.safe_keep, feedback_timeout=args.feedback_timeout)
+                safe_keep=args.safe_keep, feedback_timeout=args.feedback_timeout,
+                scheme=getattr(args, "scheme", "jscc"), mcs=getattr(args, "mcs", "") or "auto")
 
 
 def _build(make, args):

@@ -33,7 +33,7 @@ from sdr_tx.rate_control import rate_control
 
 class semcom_tx_usrp(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', scheme='jscc', mcs='auto', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0):
         gr.top_block.__init__(self, "semcom TX (USRP)", catch_exceptions=False)
 
         ##################################################
@@ -57,6 +57,8 @@ class semcom_tx_usrp(gr.top_block):
         self.tx_time_offset = tx_time_offset
         self.feedback = feedback
         self.policy = policy
+        self.scheme = scheme
+        self.mcs = mcs
         self.target_psnr = target_psnr
         self.margin_db = margin_db
         self.budget_symbols = budget_symbols
@@ -87,10 +89,10 @@ class semcom_tx_usrp(gr.top_block):
         self.sink.set_antenna('TX/RX', 0)
         self.sink.set_bandwidth(bandwidth, 0)
         self.sink.set_gain(tx_gain, 0)
-        self.rate = rate_control(model, feedback, policy, keep, snr_db, target_psnr, margin_db, budget_symbols, rate_table, safe_keep, feedback_timeout)
+        self.rate = rate_control(model, feedback, policy, keep, snr_db, target_psnr, margin_db, budget_symbols, rate_table, safe_keep, feedback_timeout, scheme=scheme, mcs=mcs)
         self.modulator = ofdm_modulator(tx_rms, guard, 'packet_len')
         self.framer = jscc_framer(frame_symbols, 'packet_len')
-        self.encoder = jscc_encoder(model, snr_db, keep, 1)
+        self.encoder = jscc_encoder(model, snr_db, keep, 1, scheme=scheme, mcs=mcs)
         self.bursts = usrp_burst_guard(guard, samp_rate, tx_time_offset)
 
 
@@ -223,6 +225,20 @@ class semcom_tx_usrp(gr.top_block):
     def set_policy(self, policy):
         self.policy = policy
 
+    def get_scheme(self):
+        return self.scheme
+
+    def set_scheme(self, scheme):
+        self.scheme = scheme
+        self.encoder.set_scheme(self.scheme, self.mcs)
+
+    def get_mcs(self):
+        return self.mcs
+
+    def set_mcs(self, mcs):
+        self.mcs = mcs
+        self.encoder.set_scheme(self.scheme, self.mcs)
+
     def get_target_psnr(self):
         return self.target_psnr
 
@@ -320,6 +336,12 @@ def argument_parser():
         "--policy", dest="policy", type=str, default='target',
         help="Set Rate policy (target [default=%(default)r]")
     parser.add_argument(
+        "--scheme", dest="scheme", type=str, default='jscc',
+        help="Set Scheme (jscc, digital) [default=%(default)r]")
+    parser.add_argument(
+        "--mcs", dest="mcs", type=str, default='auto',
+        help="Set MCS (digital; auto: closed loop) [default=%(default)r]")
+    parser.add_argument(
         "--target-psnr", dest="target_psnr", type=eng_float, default=eng_notation.num_to_str(float(25.0)),
         help="Set Target PSNR (dB) [default=%(default)r]")
     parser.add_argument(
@@ -343,7 +365,7 @@ def argument_parser():
 def main(top_block_cls=semcom_tx_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout)
+    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, scheme=options.scheme, mcs=options.mcs, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -86,6 +86,7 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
         from semcom import mcs as mcs_table
         if scheme not in ("jscc", "digital"):
             raise ValueError(f"unknown scheme {scheme!r}; one of jscc, digital")
+        mcs = mcs or "auto"
         if mcs != "auto":
             mcs_table.by_name(mcs)
         self.scheme, self.mcs = scheme, mcs

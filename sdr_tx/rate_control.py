@@ -39,7 +39,8 @@ class rate_control(gr.basic_block):  # noqa: N801
                  target_psnr: float = rc.DEFAULT_TARGET_PSNR,
                  margin_db: float = rc.DEFAULT_MARGIN_DB, budget_symbols: int = 0,
                  rate_table: str = "", safe_keep: int = 0,
-                 feedback_timeout: float = rc.DEFAULT_FEEDBACK_TIMEOUT_S, verbose: bool = True):
+                 feedback_timeout: float = rc.DEFAULT_FEEDBACK_TIMEOUT_S, verbose: bool = True,
+                 scheme: str = "jscc", mcs: str = "auto"):
         gr.basic_block.__init__(self, name="semcom_rate_control", in_sig=None, out_sig=None)
         for p in ("images", "sent"):
             self.message_port_register_in(pmt.intern(p))
@@ -60,6 +61,7 @@ class rate_control(gr.basic_block):  # noqa: N801
         if feedback:
             self._closed_loop(model, feedback, policy, keep, target_psnr, margin_db,
                               budget_symbols, rate_table, safe_keep)
+        self.set_scheme(scheme, mcs or "auto")
 
     def _closed_loop(self, model, address, policy, keep, target_psnr, margin_db,
                      budget_symbols, rate_table, safe_keep) -> None:
