@@ -11,10 +11,13 @@ bursts and at most the same OFDM symbols (:func:`sdr_tx.digital_encoder.jscc_bud
 
 Printed: per SNR, PSNR and SSIM of JSCC and of the digital link at every MCS (each a cliff),
 and the digital link with its MCS chosen by :class:`sdr_tx.mcs_controller.McsController`
-from the SNR (AWGN: the true SNR; the trace: the receiver's reports of the previous image,
-lock-step, as the JSCC encoder's SNR is). Channels: AWGN -2..25 dB, the ``incp`` multipath
-profile, and a seeded random walk (0..25 dB, one SNR per image). A lost image counts as
-mid-grey (its PSNR and SSIM against the original). ``--png`` draws PSNR against SNR.
+from the SNR (the sweeps: the true SNR; the trace: the receiver's reports of the previous
+image, lock-step, as the JSCC encoder's SNR is) and each image's outcome (its outer loop,
+OLLA: in the sweeps its steady state over 20 images per SNR after 10 of warm-up, from the
+outcomes measured at each MCS; beside it the AWGN thresholds alone). Channels: AWGN
+-2..25 dB, the ``incp`` multipath profile, and a seeded random walk (0..25 dB, one SNR per
+image). A lost image counts as mid-grey (its PSNR and SSIM against the original). ``--png``
+draws PSNR against SNR.
 
 To save time, the benchmark's digital decoder stops at an image's first failed block of
 codewords (the image is lost either way; ``decode_assembly(stop_early=True)``). The
