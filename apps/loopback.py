@@ -23,12 +23,14 @@ time-out.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -305,6 +307,29 @@ def versions() -> dict:
     return v
 
 
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Ctrl-C or SIGTERM while the children start is remembered and raised when the block ends
+    (a KeyboardInterrupt inside ``subprocess.Popen`` would lose the child it has just forked,
+    which then runs on after the loopback). Only in the main thread, where handlers live."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in old:
+        signal.signal(sig, lambda signum, frame: seen.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if signal.SIGTERM in seen and callable(old[signal.SIGTERM]):
+        old[signal.SIGTERM](signal.SIGTERM, None)       # the CLI's: raises Terminated
+    if seen:
+        raise KeyboardInterrupt
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -356,6 +381,7 @@ def run(args) -> int:
         if v not in (None, ""):
             ch_args += ["--" + k.replace("_", "-"), str(v)]
     procs = {}
+    interrupted = timed_out = False
     repo_root = str(Path(__file__).resolve().parents[1])
     popen = dict(env=env, cwd=repo_root, start_new_session=True)
     tx_out, rx_src = ["--iq-out", ch_in], ["--iq-in", rx_in]
@@ -366,30 +392,6 @@ def run(args) -> int:
             ["--tx-gain", str(args.tx_gain)])
         rx_src = ["--radio", args.rx_radio or args.radio, "--agc", args.agc] + common + (
             ["--rx-gain", str(args.rx_gain)] if args.agc == "manual" else [])
-    procs["rx"] = subprocess.Popen(
-        py + ["rx", *rx_src, "--model", args.model, "--out", str(out / "rx"),
-              "--reference", str(out / "originals"), "--max-side", "0", "--num-images", str(n),
-              "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
-        + (["--feedback", fb] if args.adaptive else []) + rx_record
-        + ["--scheme", args.scheme],
-        stdout=open(out / "rx.out", "w"), stderr=open(out / "rx.err", "w"), **popen)
-    if args.radio_dev is None:
-        procs["channel"] = subprocess.Popen(
-            py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl, "--seed",
-                  str(args.seed), "--samp-rate", str(args.samp_rate), "--truth",
-                  str(truth_path)]
-            + (["--realtime"] if args.realtime else []) + ch_args,
-            stdout=open(out / "channel.out", "w"), stderr=subprocess.STDOUT, **popen)
-    time.sleep(0.5 if args.radio_dev is None else 3.0)     # a radio RX takes longer to open
-    procs["tx"] = subprocess.Popen(
-        py + ["tx", "--images", str(out / "originals"), *tx_out, "--model",
-              args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
-              "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
-              str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"] + adaptive_tx
-        + ["--scheme", args.scheme] + (["--mcs", args.mcs] if args.mcs else [])
-        + tx_record,
-        stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
-    logs = {"rx": out / "rx.err", "channel": out / "channel.out", "tx": out / "tx.out"}
 
     def stop_all(sig=signal.SIGTERM, grace=10.0):
         for proc in procs.values():
@@ -406,7 +408,6 @@ def run(args) -> int:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    interrupted = timed_out = False
     failed: dict[str, int] = {}     # child -> return code, for children that failed
     # the RX's results come from its image records in its frame log (JSON lines, the
     # schema of sdr_rx.framelog), never from its human-readable output
@@ -419,7 +420,35 @@ def run(args) -> int:
                 tqdm.write(f"true SNR {true_snr(truth_path, rec['image_id'])}  "
                            + image_line(rec))
     bar = tqdm(total=n, desc="loopback", unit="img", file=sys.stderr, leave=False)
-    try:
+    logs = {"rx": out / "rx.err", "channel": out / "channel.out", "tx": out / "tx.out"}
+    try:    # from the first child on: a Ctrl-C at any moment stops them all, writes the summary
+        with _signals_deferred():    # a Popen cut short by Ctrl-C would orphan its child
+            procs["rx"] = subprocess.Popen(
+                py + ["rx", *rx_src, "--model", args.model, "--out", str(out / "rx"),
+                      "--reference", str(out / "originals"), "--max-side", "0",
+                      "--num-images", str(n),
+                      "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
+                + (["--feedback", fb] if args.adaptive else []) + rx_record
+                + ["--scheme", args.scheme],
+                stdout=open(out / "rx.out", "w"), stderr=open(out / "rx.err", "w"), **popen)
+            if args.radio_dev is None:
+                procs["channel"] = subprocess.Popen(
+                    py + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control", ctl,
+                          "--seed", str(args.seed), "--samp-rate", str(args.samp_rate), "--truth",
+                          str(truth_path)]
+                    + (["--realtime"] if args.realtime else []) + ch_args,
+                    stdout=open(out / "channel.out", "w"), stderr=subprocess.STDOUT, **popen)
+        time.sleep(0.5 if args.radio_dev is None else 3.0)    # a radio RX takes longer to open
+        with _signals_deferred():
+            procs["tx"] = subprocess.Popen(
+                py + ["tx", "--images", str(out / "originals"), *tx_out, "--model",
+                      args.model, "--tx-snr", str(args.tx_snr), "--keep", str(args.keep),
+                      "--frame-symbols", str(args.frame_symbols), "--max-side", "0", "--samp-rate",
+                      str(args.samp_rate), "--log", str(tx_log), "--peer-timeout", "60"]
+                + adaptive_tx
+                + ["--scheme", args.scheme] + (["--mcs", args.mcs] if args.mcs else [])
+                + tx_record,
+                stdout=open(out / "tx.out", "w"), stderr=subprocess.STDOUT, **popen)
         deadline = time.monotonic() + args.timeout
         while True:
             rx_done = procs["rx"].poll() is not None
