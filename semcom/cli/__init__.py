@@ -21,6 +21,20 @@ SUBCOMMANDS = {name: f"semcom.cli.{name}" for name in (
     "rx", "dataset")}
 
 
+def app_parser(sub, name: str, app, help: str, add_arguments, description: str | None = None,
+               run=None) -> argparse.ArgumentParser:
+    """The usual subcommand: ``add_arguments`` declares its options, ``app`` (the module that
+    runs it, already imported by the caller so that a missing dependency lists the subcommand
+    as unavailable) gives the description (its docstring's first paragraph) and the run
+    (``app.run`` unless ``run`` is given)."""
+    if description is None:
+        description = (app.__doc__ or "").split("\n\n")[0]
+    p = sub.add_parser(name, help=help, description=description)
+    add_arguments(p)
+    p.set_defaults(func=run or app.run)
+    return p
+
+
 # Refusals of bad input: (module, class). A module that was never imported cannot have raised,
 # so only those already in sys.modules are looked at (no torch import to print an error).
 USER_ERRORS = (("models.checkpoint", "CheckpointError"), ("semcom.rate_table", "RateTableError"),

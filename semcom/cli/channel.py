@@ -6,6 +6,7 @@ import argparse
 from dataclasses import fields
 
 from semcom import numerology as nm
+from semcom.cli import app_parser
 from semcom.ofdm import DEFAULT_SAMP_RATE
 
 
@@ -41,16 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_impairment_arguments(p)
 
 
-def run(args) -> int:
-    from apps.channel import run as run_app
-
-    return run_app(args)
-
-
 def add_parser(sub, name: str) -> None:
-    from apps.channel import __doc__ as doc
+    import apps.channel
 
-    p = sub.add_parser(name, help="ZMQ channel emulator",
-                       description=doc.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
+    app_parser(sub, name, apps.channel, "ZMQ channel emulator", add_arguments)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from semcom.cli import app_parser
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -28,16 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     i.add_argument("--no-plot", action="store_true")
 
 
-def run(args) -> int:
-    from apps.dataset import run as run_app
-
-    return run_app(args)
-
-
 def add_parser(sub, name: str) -> None:
-    from apps.dataset import __doc__ as doc
+    import apps.dataset
 
-    p = sub.add_parser(name, help="per-frame datasets from SigMF recordings (export, check, "
-                       "info)", description=doc.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
+    app_parser(sub, name, apps.dataset,
+               "per-frame datasets from SigMF recordings (export, check, info)", add_arguments)

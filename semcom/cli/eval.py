@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from semcom.cli import app_parser
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", default=None,
@@ -22,17 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true")
 
 
-def run(args) -> int:
-    from models.evaluate import run as run_eval
-
-    return run_eval(args)
-
-
 def add_parser(sub, name: str) -> None:
-    # torch: without it the subcommand is listed as unavailable
-    from models.evaluate import __doc__ as doc
+    import models.evaluate  # torch: without it the subcommand is listed as unavailable
 
-    p = sub.add_parser(name, help="simulated PSNR/SSIM vs SNR against digital baselines",
-                       description=doc.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
+    app_parser(sub, name, models.evaluate,
+               "simulated PSNR/SSIM vs SNR against digital baselines", add_arguments)

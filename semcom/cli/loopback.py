@@ -6,6 +6,7 @@ import argparse
 
 from sdr_tx import rate_controller as rc
 from semcom import numerology as nm
+from semcom.cli import app_parser
 from semcom.images import DEFAULT_MAX_SIDE
 from semcom.ofdm import DEFAULT_SAMP_RATE
 
@@ -74,9 +75,8 @@ def run(args) -> int:
 
 
 def add_parser(sub, name: str) -> None:
-    from apps.loopback import __doc__ as doc
+    import apps.loopback
 
-    p = sub.add_parser(name, help="TX -> channel emulator -> RX on this machine (3 processes)",
-                       description=doc.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
+    app_parser(sub, name, apps.loopback,
+               "TX -> channel emulator -> RX on this machine (3 processes)", add_arguments,
+               run=run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from semcom.cli import app_parser
 from semcom.images import DEFAULT_MAX_SIDE
 from semcom.ofdm import DEFAULT_SAMP_RATE
 
@@ -58,16 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     radio.add_arguments(p, "rx")
 
 
-def run(args) -> int:
-    from apps.rx import run as run_app
-
-    return run_app(args)
-
-
 def add_parser(sub, name: str) -> None:
-    from apps.rx import __doc__ as doc
+    import apps.rx
 
-    p = sub.add_parser(name, help="receive images (RX flowgraph)",
-                       description=doc.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
+    app_parser(sub, name, apps.rx, "receive images (RX flowgraph)", add_arguments)

@@ -6,6 +6,7 @@ import argparse
 
 from sdr_tx import rate_controller as rc
 from semcom import numerology as nm
+from semcom.cli import app_parser
 from semcom.images import DEFAULT_MAX_SIDE
 from semcom.ofdm import DEFAULT_SAMP_RATE
 
@@ -65,16 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     radio.add_arguments(p, "tx")
 
 
-def run(args) -> int:
-    from apps.tx import run as run_app
-
-    return run_app(args)
-
-
 def add_parser(sub, name: str) -> None:
-    from apps.tx import __doc__ as doc
+    import apps.tx
 
-    p = sub.add_parser(name, help="transmit images (TX flowgraph)",
-                       description=doc.split("\n\n")[0])
-    add_arguments(p)
-    p.set_defaults(func=run)
+    app_parser(sub, name, apps.tx, "transmit images (TX flowgraph)", add_arguments)
