@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from sdr_rx.reassembly import PendingImages
 from semcom import ldpc, mcs
 from semcom.header import Header
 
@@ -73,15 +74,8 @@ def check_header(h: Header) -> mcs.MCS:
     return m
 
 
-class DigitalReassembler:
-    def __init__(self, timeout_s: float = 2.0, log=None):
-        self.timeout_s = timeout_s
-        self.pending: dict[tuple[int, int], DigitalAssembly] = {}
-        self.log = log
-
-    def _count(self, name: str) -> None:
-        if self.log:
-            self.log.count(name)
+class DigitalReassembler(PendingImages):
+    """The digital scheme's frames per image (time-out and release as the JSCC reassembler)."""
 
     def add(self, frame, now: float | None = None) -> list[DigitalAssembly]:
         """A received frame (``header``, ``symbols``, ``noise_var``, ``snr_db``); returns the
@@ -95,9 +89,7 @@ class DigitalReassembler:
             self._count("frames_rejected")
             return []
         key = (h.session, h.image_id)
-        released = [a for k, a in list(self.pending.items()) if k != key]
-        for a in released:
-            del self.pending[(a.session, a.image_id)]
+        released = self._release_others(key)
         asm = self.pending.get(key)
         if asm is not None and (asm.mcs, asm.n_codewords, asm.frame_count) != \
                 (m, h.lat_h, h.frame_count):
@@ -120,18 +112,6 @@ class DigitalReassembler:
         if asm.complete:
             released.append(self.pending.pop(key))
         return released
-
-    def expire(self, now: float | None = None) -> list[DigitalAssembly]:
-        now = time.monotonic() if now is None else now
-        old = [a for a in self.pending.values() if now - a.last_seen > self.timeout_s]
-        for a in old:
-            del self.pending[(a.session, a.image_id)]
-        return old
-
-    def flush(self) -> list[DigitalAssembly]:
-        out = list(self.pending.values())
-        self.pending.clear()
-        return out
 
 
 def frame_llrs(symbols: np.ndarray, noise_var: np.ndarray, m: mcs.MCS) -> np.ndarray:

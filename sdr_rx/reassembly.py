@@ -71,25 +71,52 @@ class Assembly:
         return self.symbols.reshape(shape), self.noise_var.reshape(shape)
 
 
-class Reassembler:
-    def __init__(self, timeout_s: float = 2.0, log=None, needs_side: bool = False):
+class PendingImages:
+    """Images being assembled, keyed by (session, image id): the counting, release and
+    time-out shared by the JSCC reassembler below and the digital one
+    (:class:`sdr_rx.digital_decoder.DigitalReassembler`)."""
+
+    def __init__(self, timeout_s: float = 2.0, log=None):
         self.timeout_s = timeout_s
-        self.pending: dict[tuple[int, int], Assembly] = {}
+        self.pending: dict[tuple[int, int], object] = {}
         self.log = log
-        self.needs_side = needs_side
 
     def _count(self, name: str) -> None:
         if self.log:
             self.log.count(name)
+
+    def _release_others(self, key: tuple[int, int]) -> list:
+        """A frame of image ``key`` releases every other pending image (frames of one image
+        arrive together)."""
+        released = [a for k, a in list(self.pending.items()) if k != key]
+        for a in released:
+            del self.pending[(a.session, a.image_id)]
+        return released
+
+    def expire(self, now: float | None = None) -> list:
+        now = time.monotonic() if now is None else now
+        old = [a for a in self.pending.values() if now - a.last_seen > self.timeout_s]
+        for a in old:
+            del self.pending[(a.session, a.image_id)]
+        return old
+
+    def flush(self) -> list:
+        out = list(self.pending.values())
+        self.pending.clear()
+        return out
+
+
+class Reassembler(PendingImages):
+    def __init__(self, timeout_s: float = 2.0, log=None, needs_side: bool = False):
+        super().__init__(timeout_s, log)
+        self.needs_side = needs_side
 
     def add(self, frame, now: float | None = None) -> list[Assembly]:
         """Add a decoded frame; returns the images released by it."""
         now = time.monotonic() if now is None else now
         h = frame.header
         key = (h.session, h.image_id)
-        released = [a for k, a in list(self.pending.items()) if k != key]
-        for a in released:
-            del self.pending[(a.session, a.image_id)]
+        released = self._release_others(key)
         asm = self.pending.get(key)
         if asm is not None and (asm.frame_count, asm.keep, asm.lat_h, asm.lat_w) != \
                 (h.frame_count, h.keep, h.lat_h, h.lat_w):
@@ -122,15 +149,3 @@ class Reassembler:
         if asm.complete:
             released.append(self.pending.pop(key))
         return released
-
-    def expire(self, now: float | None = None) -> list[Assembly]:
-        now = time.monotonic() if now is None else now
-        old = [a for a in self.pending.values() if now - a.last_seen > self.timeout_s]
-        for a in old:
-            del self.pending[(a.session, a.image_id)]
-        return old
-
-    def flush(self) -> list[Assembly]:
-        out = list(self.pending.values())
-        self.pending.clear()
-        return out
