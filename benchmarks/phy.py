@@ -3,7 +3,7 @@ alarms on noise, and speed. Prints numbers; asserts nothing (the tests do that).
 
     python -m benchmarks.phy [--model default] [--images N] [--noise-seconds 60]
                              [--latency-rate 1e6] [--stream-images 20] [--speed-only]
-                             [--plot runs/phy_delivery.png]
+                             [--plot runs/phy_delivery.png] [--dc-block 1024]
 
 Speed rows: the RX PHY alone; the RX with the JSCC decoder as fast as possible; and paced runs
 (1, 2 and 4 MS/s in real time, ``--stream-images`` back-to-back 256x256 full-keep images),
@@ -17,7 +17,9 @@ Frame delivery (detected, header decoded, payload accepted, over frames sent) fr
 
 Channel: GNU Radio's ``channels.channel_model`` with AWGN in the product's SNR convention
 (:func:`semcom.numerology.noise_voltage_for_snr`), a 20 kHz carrier offset at 1 MS/s and a
-fractional timing offset (``epsilon``). Images: the built-in held-out photos, centre 256x256.
+fractional timing offset (``epsilon``), then the RX graph's DC blocker (``--dc-block``, 0: off);
+a row with a DC offset 4x the noise's power shows what the blocker is for. Images: the
+built-in held-out photos, centre 256x256.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from models.channels import AWGN
 from models.codec import JSCCCodec
 from models.data import load_split
 from models.metrics import psnr
+from sdr_rx.dc_blocker import DEFAULT_LENGTH, dc_blocker
 from sdr_rx.framelog import FrameLog
 from sdr_rx.jscc_decoder import QUEUE_IMAGES, jscc_decoder
 from sdr_rx.reassembly import Reassembler
@@ -66,15 +69,24 @@ def tx_speed(frames_vec, repeat: int = 20) -> float:
     return mod.total / (time.perf_counter() - t0) / 1e6
 
 
+DC_BLOCK = DEFAULT_LENGTH     # the RX graph's DC blocker (--dc-block; 0: off)
+
+
 def channel(x: np.ndarray, snr_db: float, cfo_hz: float = 20e3, epsilon: float = 1.0 + 2e-6,
-            seed: int = 1) -> np.ndarray:
+            seed: int = 1, dc_offset: float = 0.0) -> np.ndarray:
+    """The channel, then the RX graph's DC blocker (as ``semcom rx`` runs it, before the
+    detector). ``dc_offset``: a DC offset with this many times the noise's power."""
     x = np.concatenate([np.zeros(1000, np.complex64), x, np.zeros(1000, np.complex64)])
     tb = gr.top_block()
     src = blocks.vector_source_c(x)
-    ch = channels.channel_model(nm.noise_voltage_for_snr(snr_db), cfo_hz / SR, epsilon, [1.0],
-                                seed)
+    sigma = nm.noise_voltage_for_snr(snr_db)
+    ch = channels.channel_model(sigma, cfo_hz / SR, epsilon, [1.0], seed)
     snk = blocks.vector_sink_c()
-    tb.connect(src, ch, snk)
+    chain = [src, ch]
+    if dc_offset:
+        chain.append(blocks.add_const_cc(np.sqrt(dc_offset / 2) * sigma * (1 + 1j)))
+    chain.append(dc_blocker(DC_BLOCK))
+    tb.connect(*chain, snk)
     tb.run()
     return np.asarray(snk.data(), dtype=np.complex64)
 
@@ -226,7 +238,11 @@ def main(argv=None) -> int:
                    help="only the speed and latency rows (no delivery curve, loss, noise)")
     p.add_argument("--plot", default="runs/phy_delivery.png",
                    help="PNG of the delivery curve ('' for none)")
+    p.add_argument("--dc-block", type=int, default=DEFAULT_LENGTH,
+                   help="the RX graph's DC blocker time constant, samples (0: off)")
     args = p.parse_args(argv)
+    global DC_BLOCK
+    DC_BLOCK = args.dc_block
     torch.set_num_threads(args.threads)
     codec = JSCCCodec.load(args.model)
     imgs = centre_crops(args.images)
@@ -270,6 +286,13 @@ def main(argv=None) -> int:
               f"{float(np.sqrt(np.mean(np.square(est_mid)))):.2f} dB")
         print("  (sync fails: triggers the LTF did not confirm, noise included; CRC fails: headers"
               " tried and lost, a burst can count more than once)")
+        print(f"\nDC offset with 4x the noise's power, DC blocker {args.dc_block or 'off'}:")
+        for snr in (0, 10):
+            y = channel(x, snr, dc_offset=4.0)
+            frames, log, speed = receive(y)
+            c = log.summary()
+            print(f"  {snr:6.1f} dB | {len(frames):4d}/{n_frames} delivered | {c['sync_fail']:5d} "
+                  f"sync fails in {len(y) / SR:.2f} s | RX {speed:.2f} MS/s")
         if args.plot:
             plot_curve(args.plot, snrs, pct, f"semcom frame delivery, AWGN + 20 kHz CFO, "
                        f"{n_frames} frames per point")

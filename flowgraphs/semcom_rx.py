@@ -18,6 +18,7 @@ import signal
 from argparse import ArgumentParser
 from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
+from sdr_rx.dc_blocker import dc_blocker
 from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.iq_source import iq_source
 from sdr_rx.jscc_decoder import jscc_decoder
@@ -28,7 +29,7 @@ from sdr_rx.ofdm_receiver import ofdm_receiver
 
 class semcom_rx(gr.top_block):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, feedback='', max_side=256):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, dc_block=1024, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX", catch_exceptions=False)
 
         ##################################################
@@ -43,6 +44,7 @@ class semcom_rx(gr.top_block):
         self.log_path = log_path
         self.snr_correction = snr_correction
         self.samp_rate = samp_rate
+        self.dc_block = dc_block
         self.feedback = feedback
         self.max_side = max_side
 
@@ -54,6 +56,7 @@ class semcom_rx(gr.top_block):
         self.reports = feedback_sink(feedback, log_path)
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path, snr_correction=snr_correction)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
+        self.dc_blocker = dc_blocker(dc_block)
 
 
         ##################################################
@@ -62,7 +65,8 @@ class semcom_rx(gr.top_block):
         self.msg_connect((self.decoder, 'images'), (self.reports, 'images'))
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
         self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
-        self.connect((self.source, 0), (self.receiver, 0))
+        self.connect((self.dc_blocker, 0), (self.receiver, 0))
+        self.connect((self.source, 0), (self.dc_blocker, 0))
 
 
     def get_source_kind(self):
@@ -119,6 +123,12 @@ class semcom_rx(gr.top_block):
     def set_samp_rate(self, samp_rate):
         self.samp_rate = samp_rate
 
+    def get_dc_block(self):
+        return self.dc_block
+
+    def set_dc_block(self, dc_block):
+        self.dc_block = dc_block
+
     def get_feedback(self):
         return self.feedback
 
@@ -164,6 +174,9 @@ def argument_parser():
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
+        "--dc-block", dest="dc_block", type=intx, default=1024,
+        help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
+    parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
     parser.add_argument(
@@ -175,7 +188,7 @@ def argument_parser():
 def main(top_block_cls=semcom_rx, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, dc_block=options.dc_block, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -35,6 +35,7 @@ from argparse import ArgumentParser
 from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
 from gnuradio import gr, pdu
+from sdr_rx.dc_blocker import dc_blocker
 from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.image_view import image_view
 from sdr_rx.iq_source import iq_source
@@ -47,7 +48,7 @@ from gnuradio import qtgui
 
 class semcom_rx_gui(gr.top_block, Qt.QWidget):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', snr_correction='', samp_rate=1e6, feedback='', max_side=256, reference='', repeat=1):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='out/rx_gui', log_path='', snr_correction='', samp_rate=1e6, dc_block=1024, feedback='', max_side=256, reference='', repeat=1):
         gr.top_block.__init__(self, "semcom RX (GUI)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI)")
@@ -89,6 +90,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.log_path = log_path
         self.snr_correction = snr_correction
         self.samp_rate = samp_rate
+        self.dc_block = dc_block
         self.feedback = feedback
         self.max_side = max_side
         self.reference = reference
@@ -157,6 +159,7 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         for c in range(1, 2):
             self.top_grid_layout.setColumnStretch(c, 1)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
+        self.dc_blocker = dc_blocker(dc_block)
         self.constellation = qtgui.const_sink_c(
             1024, #size
             'Equalised JSCC symbols', #name
@@ -212,8 +215,9 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
         self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
         self.msg_connect((self.receiver, 'frames'), (self.to_stream, 'pdus'))
+        self.connect((self.dc_blocker, 0), (self.receiver, 0))
         self.connect((self.source, 0), (self.throttle, 0))
-        self.connect((self.throttle, 0), (self.receiver, 0))
+        self.connect((self.throttle, 0), (self.dc_blocker, 0))
         self.connect((self.throttle, 0), (self.spectrum, 0))
         self.connect((self.to_stream, 0), (self.constellation, 0))
 
@@ -276,6 +280,12 @@ class semcom_rx_gui(gr.top_block, Qt.QWidget):
         self.throttle.set_sample_rate(self.samp_rate)
         self.spectrum.set_frequency_range(0, self.samp_rate)
 
+    def get_dc_block(self):
+        return self.dc_block
+
+    def set_dc_block(self, dc_block):
+        self.dc_block = dc_block
+
     def get_feedback(self):
         return self.feedback
 
@@ -330,6 +340,9 @@ def argument_parser():
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
+        "--dc-block", dest="dc_block", type=intx, default=1024,
+        help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
+    parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
     parser.add_argument(
@@ -353,7 +366,7 @@ def main(top_block_cls=semcom_rx_gui, options=None):
         Qt.QApplication.setGraphicsSystem(style)
     qapp = Qt.QApplication(sys.argv)
 
-    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, feedback=options.feedback, max_side=options.max_side, reference=options.reference, repeat=options.repeat)
+    tb = top_block_cls(source_kind=options.source_kind, source_address=options.source_address, model=options.model, model_id=options.model_id, out_dir=options.out_dir, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, dc_block=options.dc_block, feedback=options.feedback, max_side=options.max_side, reference=options.reference, repeat=options.repeat)
 
     tb.start()
 

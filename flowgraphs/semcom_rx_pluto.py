@@ -19,6 +19,7 @@ from argparse import ArgumentParser
 from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
 from gnuradio import iio
+from sdr_rx.dc_blocker import dc_blocker
 from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.ofdm_receiver import ofdm_receiver
@@ -29,7 +30,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_pluto(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, feedback='', max_side=256):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, dc_block=1024, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (PlutoSDR)", catch_exceptions=False)
 
         ##################################################
@@ -47,6 +48,7 @@ class semcom_rx_pluto(gr.top_block):
         self.uri = uri
         self.rx_gain = rx_gain
         self.buffer_size = buffer_size
+        self.dc_block = dc_block
         self.feedback = feedback
         self.max_side = max_side
 
@@ -68,6 +70,7 @@ class semcom_rx_pluto(gr.top_block):
         self.receiver = ofdm_receiver(samp_rate, model_id, log_path, snr_correction=snr_correction)
         self.monitor = radio_monitor(samp_rate)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
+        self.dc_blocker = dc_blocker(dc_block)
 
 
         ##################################################
@@ -76,8 +79,9 @@ class semcom_rx_pluto(gr.top_block):
         self.msg_connect((self.decoder, 'images'), (self.reports, 'images'))
         self.msg_connect((self.receiver, 'frames'), (self.decoder, 'frames'))
         self.msg_connect((self.receiver, 'frames'), (self.reports, 'frames'))
+        self.connect((self.dc_blocker, 0), (self.receiver, 0))
+        self.connect((self.source, 0), (self.dc_blocker, 0))
         self.connect((self.source, 0), (self.monitor, 0))
-        self.connect((self.source, 0), (self.receiver, 0))
 
 
     def get_model(self):
@@ -155,6 +159,12 @@ class semcom_rx_pluto(gr.top_block):
     def set_buffer_size(self, buffer_size):
         self.buffer_size = buffer_size
 
+    def get_dc_block(self):
+        return self.dc_block
+
+    def set_dc_block(self, dc_block):
+        self.dc_block = dc_block
+
     def get_feedback(self):
         return self.feedback
 
@@ -209,6 +219,9 @@ def argument_parser():
         "--buffer-size", dest="buffer_size", type=intx, default=8192,
         help="Set Buffer size (samples) [default=%(default)r]")
     parser.add_argument(
+        "--dc-block", dest="dc_block", type=intx, default=1024,
+        help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
+    parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',
         help="Set Feedback address (empty = none) [default=%(default)r]")
     parser.add_argument(
@@ -220,7 +233,7 @@ def argument_parser():
 def main(top_block_cls=semcom_rx_pluto, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, feedback=options.feedback, max_side=options.max_side)
+    tb = top_block_cls(model=options.model, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, uri=options.uri, rx_gain=options.rx_gain, buffer_size=options.buffer_size, dc_block=options.dc_block, feedback=options.feedback, max_side=options.max_side)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()
