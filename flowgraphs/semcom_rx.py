@@ -29,7 +29,7 @@ from sdr_rx.ofdm_receiver import ofdm_receiver
 
 class semcom_rx(gr.top_block):
 
-    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, dc_block=1024, feedback='', max_side=256):
+    def __init__(self, source_kind='zmq', source_address='tcp://127.0.0.1:5556', model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, dc_block=8192, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX", catch_exceptions=False)
 
         ##################################################
@@ -174,7 +174,7 @@ def argument_parser():
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
-        "--dc-block", dest="dc_block", type=intx, default=1024,
+        "--dc-block", dest="dc_block", type=intx, default=8192,
         help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',

@@ -48,7 +48,7 @@ from gnuradio import qtgui
 
 class semcom_rx_gui_pluto(gr.top_block, Qt.QWidget):
 
-    def __init__(self, model='default', model_id='', out_dir='out/rx_gui', log_path='', snr_correction='', samp_rate=1e6, dc_block=1024, feedback='', max_side=256, reference='', freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192):
+    def __init__(self, model='default', model_id='', out_dir='out/rx_gui', log_path='', snr_correction='', samp_rate=1e6, dc_block=8192, feedback='', max_side=256, reference='', freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192):
         gr.top_block.__init__(self, "semcom RX (GUI, PlutoSDR)", catch_exceptions=False)
         Qt.QWidget.__init__(self)
         self.setWindowTitle("semcom RX (GUI, PlutoSDR)")
@@ -359,7 +359,7 @@ def argument_parser():
         "--samp-rate", dest="samp_rate", type=eng_float, default=eng_notation.num_to_str(float(1e6)),
         help="Set Sample rate [default=%(default)r]")
     parser.add_argument(
-        "--dc-block", dest="dc_block", type=intx, default=1024,
+        "--dc-block", dest="dc_block", type=intx, default=8192,
         help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',

@@ -30,7 +30,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_pluto(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, dc_block=1024, feedback='', max_side=256):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, uri='', rx_gain=40.0, buffer_size=8192, dc_block=8192, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (PlutoSDR)", catch_exceptions=False)
 
         ##################################################
@@ -219,7 +219,7 @@ def argument_parser():
         "--buffer-size", dest="buffer_size", type=intx, default=8192,
         help="Set Buffer size (samples) [default=%(default)r]")
     parser.add_argument(
-        "--dc-block", dest="dc_block", type=intx, default=1024,
+        "--dc-block", dest="dc_block", type=intx, default=8192,
         help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',

@@ -31,7 +31,7 @@ from sdr_rx.radio_monitor import radio_monitor
 
 class semcom_rx_usrp(gr.top_block):
 
-    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual', dc_block=1024, feedback='', max_side=256):
+    def __init__(self, model='default', model_id='', out_dir='', reference='', log_path='', snr_correction='', samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', rx_gain=30.0, agc='manual', dc_block=8192, feedback='', max_side=256):
         gr.top_block.__init__(self, "semcom RX (USRP)", catch_exceptions=False)
 
         ##################################################
@@ -227,7 +227,7 @@ def argument_parser():
         "--agc", dest="agc", type=str, default='manual',
         help="Set AGC (manual [default=%(default)r]")
     parser.add_argument(
-        "--dc-block", dest="dc_block", type=intx, default=1024,
+        "--dc-block", dest="dc_block", type=intx, default=8192,
         help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
     parser.add_argument(
         "--feedback", dest="feedback", type=str, default='',

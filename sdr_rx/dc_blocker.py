@@ -8,18 +8,24 @@ the noise keeps the metric near 0.25 (threshold 0.04) and the detector triggers 
 
 Why this form, not ``filter.dc_blocker_cc``: that one delays its output by ``D - 1`` (or
 ``2D - 2``) samples, which holds back the tail of the last burst of a finite input (a file) and
-adds latency, and it runs at 7-8 MS/s here. This one has no delay; its notch at DC is
-``fs / (2 pi length)`` wide (155 Hz at 1 MS/s with the default 1024), far inside one carrier
-spacing (fs / 64; the DC carrier is not used), so frames pass unchanged within the channel
-estimate's resolution. A constant offset is gone (below 1/10 of itself) about 2.3 ``length``
-samples after it appears. ``length = 0``: off (a plain copy).
+adds latency, and it runs at 7-8 MS/s here. This one has no delay.
+
+The time constant is a trade: the notch (``fs / (2 pi length)`` wide: 19 Hz at 1 MS/s with the
+default 8192, far inside one carrier spacing, fs / 64) also removes the signal's own power near
+DC, about ``0.5 / length`` of it (-42 dB at 8192; worst when a carrier offset puts a carrier
+on DC), which shows at high SNR only; a constant offset is gone (below 1/10 of itself) 2.3
+``length`` samples after it appears (19 ms at 1 MS/s), and the detector triggers constantly
+until then. Measured (benchmarks.phy, AWGN + 20 kHz CFO, 95 frames): delivery at -2/0 dB the
+same as without (91, 95); SNR estimate RMS error at 20/25 dB 0.31/0.36 dB (off: 0.29/0.31;
+1024: 0.41/0.72); a DC offset 4x the noise at 0 dB: 94 of 95 frames (the first falls in the
+settling), off: 0. ``length = 0``: off (a plain copy).
 """
 
 from __future__ import annotations
 
 from gnuradio import blocks, filter, gr
 
-DEFAULT_LENGTH = 1024   # samples; 0: off
+DEFAULT_LENGTH = 8192   # samples; 0: off
 
 
 class dc_blocker(gr.hier_block2):  # noqa: N801

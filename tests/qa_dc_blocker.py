@@ -15,12 +15,12 @@ from sdr_rx.dc_blocker import DEFAULT_LENGTH, block_dc, dc_blocker
 from semcom import numerology as nm
 
 SNR_DB = 3.0
-LEAD_S = 0.2            # noise (and DC) alone before the first burst
+LEAD_S = 0.5            # noise (and DC) alone before the first burst
 
 
 @pytest.fixture(scope="module")
 def dc_stream(tmp_path_factory):
-    """TX bursts through AWGN at 3 dB, after 0.2 s of noise alone, plus a DC offset with
+    """TX bursts through AWGN at 3 dB, after 0.5 s of noise alone, plus a DC offset with
     4 times the noise's power, as a cf32 file. -> (path, frames sent, images, model)."""
     d = tmp_path_factory.mktemp("dc")
     model = ph.tiny_checkpoint(d / "model.pt")
@@ -56,28 +56,29 @@ def test_dc_offset_with_the_blocker_triggers_rarely_and_every_frame_decodes(
     c, images = _receive(run_flowgraph, dc_stream, tmp_path, DEFAULT_LENGTH)
     assert c["frames_decoded"] == n_frames
     assert len(images) == n_images
-    seconds = (LEAD_S + 0.1)
-    # noise alone: about 100 triggers per million samples go to the LTF check (sync_fail)
-    assert c["sync_fail"] < 400 * seconds, c
+    # noise alone: about 100 triggers per million samples go to the LTF check (sync_fail);
+    # while the blocker settles (2.3 time constants) the DC still triggers (~18 per ms)
+    settle_ms = 2.3 * DEFAULT_LENGTH / 1e3
+    assert c["sync_fail"] < 300 * (LEAD_S + 0.1) + 25 * settle_ms, c
 
 
 def test_dc_offset_without_the_blocker_triggers_constantly(run_flowgraph, dc_stream, tmp_path):
     c, _ = _receive(run_flowgraph, dc_stream, tmp_path, 0)
     # the metric sits near (4/5)^2 = 0.64 on DC alone: a trigger every few symbols
-    assert c["sync_fail"] > 2000, c
+    assert c["sync_fail"] > 5000, c
     assert c["frames_decoded"] < dc_stream[1], c      # and frames are lost
 
 
 def test_block_passes_frames_unchanged_within_the_channel_estimates_resolution():
-    """The notch is fs / (2 pi 1024) wide: the used carriers (and a 20 kHz CFO's shift) lose
-    less than 0.05 dB; a constant is gone (to 1/10) after 2.4 time constants."""
-    n = 1 << 14
+    """The notch is fs / (2 pi length) wide: the used carriers (and a 20 kHz CFO's shift) lose
+    less than 0.01 dB; a constant is gone (to 1/10) after 2.4 time constants."""
+    n = 1 << 17
     k = np.arange(n)
     for f in (1 / 64 - 20e3 / 1e6, 1 / 64, 26 / 64):     # the carriers nearest DC, the edge
         x = np.exp(2j * np.pi * f * k).astype(np.complex64)
         y = block_dc(x)[8 * DEFAULT_LENGTH:]
         gain_db = 10 * np.log10(np.mean(np.abs(y) ** 2))
-        assert abs(gain_db) < 0.05, (f, gain_db)
+        assert abs(gain_db) < 0.01, (f, gain_db)
     dc = np.full(n, 1 + 1j, np.complex64)
     y = block_dc(dc)
     assert np.all(np.abs(y[int(2.4 * DEFAULT_LENGTH):]) < 0.1 * abs(1 + 1j))
