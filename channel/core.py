@@ -31,8 +31,10 @@ import numpy as np
 from channel.impairments import Settings
 from channel.schedules import Schedule
 from semcom import numerology as nm
-from semcom.ofdm import DEFAULT_SAMP_RATE, HEADER_SPAN, read_clean_header
+from semcom.header import HeaderError
+from semcom.ofdm import DEFAULT_SAMP_RATE, HEADER_SPAN, header_soft, ltf_channel
 from semcom.profiles import profile_powers
+from semcom.viterbi import decode_header_bits
 
 NOISE_BLOCK = 4096
 QUIET = 32          # zero samples that separate bursts in the TX's output
@@ -98,6 +100,7 @@ class ChannelCore:
         self.uf_emitted = 0             # samples _unfill has passed on (the core's n_in)
         self.uf_headers: dict = {}      # burst start (core input index) -> header read there
         self.fill_dropped = 0           # fill samples removed from inside bursts
+        self._noise_cache: dict = {}    # (block, real) -> the block's noise (see _noise_block)
         self.bursts_cut = 0             # bursts whose rest never came (a gap > uf_max_gap)
 
     # -- control ------------------------------------------------------------------------------
@@ -283,20 +286,34 @@ class ChannelCore:
         self.n_out = n0 + len(y)
         return y.astype(np.complex64)
 
+    def _noise_block(self, b: int, real: bool) -> np.ndarray:
+        """Noise block ``b`` (NOISE_BLOCK samples), drawn once: a real-time stream arrives in
+        pieces smaller than a block (1024 samples), and drawing the whole block for each piece
+        cost 4x the draws (and the generator's set-up) for the same values."""
+        key = (b, real)
+        blk = self._noise_cache.get(key)
+        if blk is None:
+            rng = np.random.default_rng([self.seed, 1 if real else 0, b])
+            if real:
+                blk = rng.standard_normal(NOISE_BLOCK)
+            else:       # the same draws as real part then imaginary part, one call
+                v = rng.standard_normal(2 * NOISE_BLOCK)
+                blk = np.empty(NOISE_BLOCK, np.complex128)
+                blk.real, blk.imag = v[:NOISE_BLOCK], v[NOISE_BLOCK:]
+                blk /= np.sqrt(2)
+            if len(self._noise_cache) >= 8:
+                self._noise_cache.clear()
+            self._noise_cache[key] = blk
+        return blk
+
     def _noise(self, n0: int, count: int, real: bool = False) -> np.ndarray:
         """Unit-variance complex (or real) Gaussian noise for absolute samples n0..n0+count,
         generated in fixed blocks keyed by (seed, block) so chunking does not matter."""
         b0, b1 = n0 // NOISE_BLOCK, (n0 + count - 1) // NOISE_BLOCK
-        parts = []
-        for b in range(b0, b1 + 1):
-            rng = np.random.default_rng([self.seed, 1 if real else 0, b])
-            if real:
-                parts.append(rng.standard_normal(NOISE_BLOCK))
-            else:
-                parts.append((rng.standard_normal(NOISE_BLOCK) +
-                              1j * rng.standard_normal(NOISE_BLOCK)) / np.sqrt(2))
-        blk = np.concatenate(parts)
         off = n0 - b0 * NOISE_BLOCK
+        if b0 == b1:
+            return self._noise_block(b0, real)[off:off + count]
+        blk = np.concatenate([self._noise_block(b, real) for b in range(b0, b1 + 1)])
         return blk[off:off + count]
 
     def _segments(self, x: np.ndarray):
@@ -342,8 +359,19 @@ class ChannelCore:
 
     @staticmethod
     def _read_header(head: np.ndarray):
-        """Decode the header of a clean burst whose first sample is head[0] (None: not ours)."""
-        return read_clean_header(head)
+        """Decode the header of a clean burst whose first sample is head[0] (None: not ours):
+        :func:`semcom.ofdm.read_clean_header` with the receiver's fast decoder
+        (:func:`semcom.viterbi.decode_header_bits`: same Header or HeaderError; on a clean
+        header its codeword shortcut replaces the Python-loop Viterbi, 1.2 ms per burst)."""
+        if len(head) < HEADER_SPAN:
+            return None
+        H = ltf_channel(head)
+        if H is None:
+            return None
+        try:
+            return decode_header_bits(header_soft(head, H))[0]
+        except HeaderError:
+            return None
 
     def _multipath(self, x: np.ndarray) -> np.ndarray:
         delays, powers = profile_powers(self.s.multipath)
