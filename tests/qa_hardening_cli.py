@@ -331,3 +331,39 @@ def test_train_and_calibrate_options_are_checked_before_work(argv, says, tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def _catches_sigterm(pid: int) -> bool:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
+
+
+def test_sigterm_while_the_cli_is_still_starting_ends_with_143():
+    # the handler is installed before the subcommands are imported (torch alone takes about a
+    # second): a SIGTERM sent the moment it is there lands during that start-up, and the
+    # command still ends as a SIGTERM does everywhere else, exit 143 and one line
+    p = _popen("models", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not _catches_sigterm(p.pid):
+        assert p.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 143, err
+    assert "semcom (starting): terminated" in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_a_reader_that_went_away_is_exit_141_without_a_traceback():
+    # `semcom models | head -0`: the pipe's reader is gone before anything is written
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        p = subprocess.run([sys.executable, "-m", "semcom", "models"], stdout=w,
+                           stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=120)
+    finally:
+        os.close(w)
+    assert p.returncode == 141, p.stderr
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr

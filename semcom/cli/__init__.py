@@ -112,26 +112,36 @@ def _unavailable(sub, name: str, exc: ImportError) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # SIGTERM stops a command like Ctrl-C does (a command may install its own handler)
+    # SIGTERM stops a command like Ctrl-C does (a command may install its own handler); it is
+    # installed before the subcommands are imported, so a SIGTERM in the first second (torch,
+    # GNU Radio loading) also ends with 143 rather than a bare signal death
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:
         signal.signal(signal.SIGTERM, _on_sigterm)
     terminated = False
+    command = "(starting)"
     try:
+        args = build_parser().parse_args(argv)
+        command = args.command
         rc = int(args.func(args) or 0)
+        sys.stdout.flush()              # here, where a closed pipe is caught (not at exit)
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
-        print(f"semcom {args.command}: {'terminated' if terminated else 'interrupted'}",
+        print(f"semcom {command}: {'terminated' if terminated else 'interrupted'}",
               file=sys.stderr)
         rc = 130
+    except BrokenPipeError:
+        # the reader went away (`semcom models | head`): no traceback; stdout goes to
+        # /dev/null so the interpreter's final flush does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141                      # 128 + SIGPIPE, as a shell reports it
     except Exception as exc:
         # refusals of bad input (a wrong checkpoint, a table of another model, a missing
         # file, a bad option value, a port in use) are a clear one-line message, not a
         # traceback
         if is_user_error(exc):
-            print(f"semcom {args.command}: {one_line(exc)}", file=sys.stderr)
+            print(f"semcom {command}: {one_line(exc)}", file=sys.stderr)
             return 2
         raise
     finally:
