@@ -33,9 +33,10 @@ Decoder: inverse whitening (a coefficient's noise variance is the mean over its 
 lost symbol counts as noise of its unit power), LLSE per coefficient; unsent chunks
 are estimated as their mean (zero); inverse DCT and colour transform. ``softcast`` has no
 trainable weights. ``softcast_refine`` adds a small residual CNN at the receiver (pixel-
-unshuffled to half resolution for speed) fed the LLSE image and the expected LLSE error per
-colour plane (from the chunk variances, the gains, ``keep`` and the per-symbol noise variance),
-which carries the SNR estimate and ``keep`` in the form that matters to it.
+unshuffled to 1/``scale`` resolution for speed: 2 by default; 4 affords a wider, deeper net in
+the same time) fed the LLSE image and the expected LLSE error per colour plane (from the
+chunk variances, the gains, ``keep`` and the per-symbol noise variance), which carries the SNR
+estimate and ``keep`` in the form that matters to it.
 
 Side information (:meth:`SoftCast.pack_side`, ``side_bits`` bits, MSB first): 3 plane means
 (10 bits each, uniform over ``[-1, 2)``), the amplitude scale (10 bits, 1/128
@@ -414,39 +415,48 @@ class SoftCast(JSCCModel):
 
 
 class _Refiner(nn.Module):
-    """Residual CNN at half resolution: pixel-unshuffle 2, ``depth`` 3x3 convs of ``width``
-    channels with the log expected error per plane as 3 extra input maps, pixel-shuffle."""
+    """Residual CNN at 1/``scale`` resolution: pixel-unshuffle ``scale``, ``depth`` 3x3 convs of
+    ``width`` channels with the log expected error per plane as 3 extra input maps,
+    pixel-shuffle. ``scale`` divides the chunk grid (8), so every image the backbone takes
+    (sides multiples of 8) is a whole number of ``scale`` blocks."""
 
-    def __init__(self, width: int, depth: int):
+    def __init__(self, width: int, depth: int, scale: int = 2):
         super().__init__()
-        layers = [nn.Conv2d(12 + 3, width, 3, padding=1), nn.ReLU(inplace=True)]
+        self.scale = int(scale)
+        if self.scale < 1 or SoftCast.down % self.scale:
+            raise ValueError(f"refiner scale {scale}: must divide {SoftCast.down}")
+        n = 3 * self.scale ** 2
+        layers = [nn.Conv2d(n + 3, width, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(depth - 2):
             layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True)]
-        layers += [nn.Conv2d(width, 12, 3, padding=1)]
+        layers += [nn.Conv2d(width, n, 3, padding=1)]
         self.body = nn.Sequential(*layers)
         nn.init.zeros_(self.body[-1].weight)
         nn.init.zeros_(self.body[-1].bias)
 
     def forward(self, img, mse):
         b, _, hh, ww = img.shape
-        x = nn.functional.pixel_unshuffle(img, 2)
+        s = self.scale
+        x = nn.functional.pixel_unshuffle(img, s)
         cond = (torch.log10(mse.clamp_min(1e-6)) + 3.0) / 2.0
-        cond = cond[:, :, None, None].expand(b, 3, hh // 2, ww // 2)
+        cond = cond[:, :, None, None].expand(b, 3, hh // s, ww // s)
         r = self.body(torch.cat([x * 2.0 - 1.0, cond], 1))
-        return img + nn.functional.pixel_shuffle(r, 2)
+        return img + nn.functional.pixel_shuffle(r, s)
 
 
 @register_model("softcast_refine", "SoftCast backbone + learned receiver refinement")
 class SoftCastRefine(SoftCast):
     """SoftCast backbone plus a learned receiver refinement."""
 
-    def __init__(self, C: int = 32, alpha: float = 2.0, width: int = 32, depth: int = 5):
+    def __init__(self, C: int = 32, alpha: float = 2.0, width: int = 32, depth: int = 5,
+                 scale: int = 2):
         super().__init__(C, alpha)
-        self.width, self.depth = int(width), int(depth)
-        self.refiner = _Refiner(self.width, self.depth)
+        self.width, self.depth, self.scale = int(width), int(depth), int(scale)
+        self.refiner = _Refiner(self.width, self.depth, self.scale)
 
     def config(self) -> dict:
-        return {"C": self.C, "alpha": self.alpha, "width": self.width, "depth": self.depth}
+        return {"C": self.C, "alpha": self.alpha, "width": self.width, "depth": self.depth,
+                "scale": self.scale}
 
     uses_mse = True           # the refinement is fed the expected error per plane
 

@@ -131,6 +131,22 @@ def test_learned_refinement_shapes():
     assert torch.allclose(out, out2, atol=1e-5)
 
 
+@torch.no_grad()
+def test_refinement_scale_option():
+    # scale 4: the net works on 4x4 blocks (48 + 3 input maps, 48 output maps); a 24x40 image
+    # (multiple of the chunk grid) comes back whole, and a trained-looking net changes it
+    m = create("softcast_refine", width=8, depth=3, scale=4)
+    assert m.config()["scale"] == 4
+    assert m.refiner.body[0].in_channels == 51 and m.refiner.body[-1].out_channels == 48
+    torch.nn.init.normal_(m.refiner.body[-1].weight, std=0.01)
+    img, mse = torch.rand(1, 3, 24, 40) * 0.5 + 0.25, torch.full((1, 3), 1e-3)
+    out = m.refine(img, mse)
+    assert out.shape == img.shape and not torch.allclose(out, img)
+    for bad in (0, 3, 16):
+        with pytest.raises(ValueError, match="must divide 8"):
+            create("softcast_refine", scale=bad)
+
+
 # --- through the real TX and RX blocks --------------------------------------------------
 
 @pytest.fixture(scope="module")
