@@ -35,6 +35,18 @@ flowgraph (``stop()``, Ctrl-C included) waits at most ``STOP_WAIT_S`` and publis
 still queued as lost (``cause: "interrupted"``), so a stop stays within 2 s. ``threads`` sets
 torch's intra-op threads for the model (process-wide, set before the first decode).
 ``queue_images=0`` decodes inline in the caller's thread instead (the old behaviour).
+
+Metrics against references (PSNR, SSIM: SSIM costs about 30 ms CPU per 256x256 image, more
+than the decode) are evaluation, not reception: with references, a decoded image's PNG is
+written first, then its record goes to a metrics thread at a low priority (nice +10: a tenth
+of a normal thread's share of a busy core) that publishes it with ``psnr_db`` and ``ssim``;
+records are published in the order they were made. So on a loaded machine the metrics wait
+and the decoder, the PHY and the other processes keep the cores (not ``SCHED_IDLE``: on a
+machine kept busy by other work the metrics, and a run that waits for them, would starve). When
+``METRICS_QUEUE`` records are waiting, the decoder thread computes the next image's metrics
+itself (memory stays bounded). :meth:`wait_idle` and :meth:`flush` wait for the metrics too;
+after :meth:`interrupt` the records still waiting are published without them. References are
+read once and kept (``REFERENCE_CACHE`` of them).
 """
 
 from __future__ import annotations
@@ -64,6 +76,9 @@ MAX_MISSING = 1000    # lost-image entries per session; more are only counted
 QUEUE_IMAGES = 64     # assembled images waiting for the decoder (256x256 full keep: ~0.8 MB)
 STOP_WAIT_S = 1.0     # a stopping flowgraph waits this long for the decoder's backlog
 DECODER_NICE = 5      # the decoder thread yields the CPU to the PHY when cores are short
+METRICS_NICE = 10     # the metrics thread (PSNR/SSIM) yields even to the decoder
+METRICS_QUEUE = 64    # decoded images waiting for their metrics (then computed inline)
+REFERENCE_CACHE = 64  # reference images kept in memory (decoded and sized once)
 
 
 def _queue_fields(asm) -> dict:
@@ -111,6 +126,10 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self._worker: threading.Thread | None = None
         self._worker_error: BaseException | None = None
         self._backlog_warned = False
+        self._metrics_q: queue.Queue = queue.Queue()    # (rec, img, ref): see _publish
+        self._metrics_worker: threading.Thread | None = None
+        self._skip_metrics = False
+        self._refs: dict = {}                    # (path, max_side) -> reference image
         self.message_port_register_in(pmt.intern("frames"))
         self.message_port_register_out(pmt.intern("images"))
         self.set_msg_handler(pmt.intern("frames"), self.handle_frame)
@@ -258,7 +277,9 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
     def interrupt(self) -> None:
         """Ctrl-C/SIGTERM: the images still queued are not decoded (the stop stays within
-        2 s) but published lost, ``cause: "interrupted"``, counted."""
+        2 s) but published lost, ``cause: "interrupted"``, counted; decoded images still
+        waiting for their metrics are published without them."""
+        self._skip_metrics = True
         while True:
             try:
                 asm = self.queue.get_nowait()
@@ -273,14 +294,14 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every queued image is decoded (and raise a decoder-thread bug here);
         False when ``timeout`` (s) passed first."""
-        q = self.queue
         deadline = None if timeout is None else time.monotonic() + timeout
-        with q.all_tasks_done:
-            while q.unfinished_tasks:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                q.all_tasks_done.wait(left)
+        for q in (self.queue, self._metrics_q):     # the decoder feeds the metrics: in order
+            with q.all_tasks_done:
+                while q.unfinished_tasks:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    q.all_tasks_done.wait(left)
         self._raise_worker_error()
         return True
 
@@ -300,7 +321,58 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             rec["detail"] = detail[:200]
         self._publish(rec, None)
 
-    def _publish(self, rec: dict, img) -> None:
+    def _publish(self, rec: dict, img, ref=None) -> None:
+        """One image's record, with its metrics against ``ref`` when given, published
+        (:meth:`_publish_now`): at once when nothing waits for metrics and there are none to
+        compute, else through the metrics thread, in order (see the module's docstring)."""
+        q = self._metrics_q
+        if self.inline:
+            if ref is not None:
+                self._metrics(rec, ref, img)
+            self._publish_now(rec, img)
+            return
+        if ref is None and not q.unfinished_tasks:
+            self._publish_now(rec, img)
+            return
+        if ref is not None and q.qsize() >= METRICS_QUEUE:     # backlog: this one here
+            self._metrics(rec, ref, img)
+            ref = None
+        with self.lock:
+            if self._metrics_worker is None or not self._metrics_worker.is_alive():
+                self._metrics_worker = threading.Thread(target=self._metrics_work,
+                                                        daemon=True, name="semcom-metrics")
+                self._metrics_worker.start()
+        q.put((rec, img, ref))
+
+    @staticmethod
+    def _metrics(rec: dict, ref, img) -> None:
+        from models.metrics import psnr, ssim
+        rec["psnr_db"] = round(psnr(ref, img), 3)
+        rec["ssim"] = round(ssim(ref, img), 4)
+
+    def _metrics_work(self) -> None:
+        """The metrics thread (nice +METRICS_NICE; see the module's docstring)."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           os.getpriority(os.PRIO_PROCESS, 0) + METRICS_NICE)
+        except (AttributeError, OSError):       # not Linux, or not allowed: same priority
+            pass
+        q = self._metrics_q
+        while True:
+            item = q.get()
+            try:
+                if item is None:
+                    return
+                rec, img, ref = item
+                if ref is not None and not self._skip_metrics:
+                    self._metrics(rec, ref, img)
+                self._publish_now(rec, img)
+            except BaseException as exc:     # a bug: kept, raised again in the caller
+                self._worker_error = exc
+            finally:
+                q.task_done()
+
+    def _publish_now(self, rec: dict, img) -> None:
         """One image's record (decoded or lost) to the log, the results, ``on_image`` and the
         ``images`` port. ``snr_est_db`` is the estimate (the one spelling); ``est_snr_db``, its
         older name, stays beside it for readers of summary.json and frames.jsonl."""
@@ -378,24 +450,25 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             tmp.replace(path)
             rec["file"] = str(path)
             rec["t_written"] = time.time()      # the PNG is on disk (latency's end point)
-        ref = self._reference(rec["image_id"], img.shape)
-        if ref is not None:
-            from models.metrics import psnr, ssim
-            rec["psnr_db"] = round(psnr(ref, img), 3)
-            rec["ssim"] = round(ssim(ref, img), 4)
-        self._publish(rec, img)
+        self._publish(rec, img, self._reference(rec["image_id"], img.shape))
 
     def _reference(self, image_id, shape):
         idx = image_id - self.first_id
         if not self.references or idx < 0:
             return None
         from semcom.images import load_rgb
-        path, max_side = self.references[idx % len(self.references)]
-        try:
-            ref = load_rgb(path, max_side)
-        except Exception as exc:  # a bad reference costs the metrics, never the run
-            self.logger.warn(f"reference {path} unreadable ({exc}): no PSNR/SSIM for it")
-            return None
+        key = self.references[idx % len(self.references)]
+        ref = self._refs.get(key)
+        if ref is None:
+            path, max_side = key
+            try:
+                ref = load_rgb(path, max_side)
+            except Exception as exc:  # a bad reference costs the metrics, never the run
+                self.logger.warn(f"reference {path} unreadable ({exc}): no PSNR/SSIM for it")
+                return None
+            if len(self._refs) >= REFERENCE_CACHE:
+                self._refs.clear()
+            self._refs[key] = ref
         return ref if ref.shape == shape else None
 
     def _expiry_loop(self):
@@ -455,4 +528,18 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
             self.queue.put(None)
             self._worker.join(2.0)
         self._worker = None
+        if self._metrics_worker is not None and self._metrics_worker.is_alive():
+            self._metrics_q.put(None)
+            self._metrics_worker.join(2.0)
+        self._metrics_worker = None
+        while True:             # whatever came after the worker's end: published, no metrics
+            try:
+                item = self._metrics_q.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                if item is not None:
+                    self._publish_now(item[0], item[1])
+            finally:
+                self._metrics_q.task_done()
         return gr.basic_block.stop(self)
