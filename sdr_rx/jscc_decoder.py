@@ -62,6 +62,7 @@ import pmt
 from gnuradio import gr
 
 from sdr_rx.framelog import FrameLog
+from sdr_rx.ofdm_receiver import local_frame
 from sdr_rx.reassembly import Reassembler
 from semcom import sideinfo
 from semcom.header import SCHEME_DIGITAL, Header, HeaderError
@@ -172,6 +173,10 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                               "side frame for a model without side information")
 
     def handle_frame(self, msg):
+        frame = local_frame(msg)        # from a receiver in this process: no conversion
+        if frame is not None:
+            self.add_frame(frame)
+            return
         try:
             frame = _RxFrame(msg)
         except Exception as exc:  # a malformed PDU is dropped, never crashes the flowgraph
