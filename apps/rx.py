@@ -182,10 +182,13 @@ def run(args) -> int:
             graph = partial(build, kind, addr)
         else:
             graph = partial(semcom_rx, source_kind=kind, source_address=addr)
+        from sdr_rx.dc_blocker import DEFAULT_LENGTH
         tb = graph(model=args.model, model_id=model_id, out_dir=str(out),
                    reference=args.reference, max_side=args.max_side,
                    log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate,
-                   feedback=args.feedback, snr_correction=args.snr_correction)
+                   feedback=args.feedback, snr_correction=args.snr_correction,
+                   # the DC blocker's time constant (a graph parameter; 0: off)
+                   dc_block=getattr(args, "dc_block", DEFAULT_LENGTH))
     dec, rcv = tb.decoder, tb.receiver
     # receiver, decoder and feedback blocks share one frame log (one set of counters) by its
     # path, and the receiver applies the SNR correction: block parameters, set in the graph
