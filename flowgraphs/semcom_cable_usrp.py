@@ -20,6 +20,7 @@ from gnuradio.eng_arg import eng_float, intx
 from gnuradio import eng_notation
 from gnuradio import uhd
 import time
+from sdr_rx.dc_blocker import dc_blocker
 from sdr_rx.feedback_sink import feedback_sink
 from sdr_rx.jscc_decoder import jscc_decoder
 from sdr_rx.ofdm_receiver import ofdm_receiver
@@ -37,7 +38,7 @@ from sdr_tx.rate_control import rate_control
 
 class semcom_cable_usrp(gr.top_block):
 
-    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', scheme='jscc', mcs='auto', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0, model_id='', out_dir='', reference='', log_path='', snr_correction='', rx_gain=30.0, agc='manual'):
+    def __init__(self, images='', model='default', snr_db=10.0, keep=0, frame_symbols=1920, tx_rms=0.25, guard=400, repeat=1, max_side=256, images_in_flight=0, samp_rate=1e6, freq=2.45e9, bandwidth=2e6, dev_args='', tx_gain=0.0, tx_time_offset=0.0, feedback='', policy='target', scheme='jscc', mcs='auto', target_psnr=25.0, margin_db=0.5, budget_symbols=0, rate_table='', safe_keep=0, feedback_timeout=3.0, model_id='', out_dir='', reference='', log_path='', snr_correction='', rx_gain=30.0, agc='manual', dc_block=8192):
         gr.top_block.__init__(self, "semcom cable loopback (one USRP)", catch_exceptions=False)
 
         ##################################################
@@ -76,6 +77,7 @@ class semcom_cable_usrp(gr.top_block):
         self.snr_correction = snr_correction
         self.rx_gain = rx_gain
         self.agc = agc
+        self.dc_block = dc_block
 
         ##################################################
         # Blocks
@@ -124,6 +126,7 @@ class semcom_cable_usrp(gr.top_block):
         self.framer = jscc_framer(frame_symbols, 'packet_len')
         self.encoder = jscc_encoder(model, snr_db, keep, 1, scheme=scheme, mcs=mcs)
         self.decoder = jscc_decoder(model, out_dir, reference, 0, 2.0, 1, max_side=max_side, log_path=log_path)
+        self.dc_blocker = dc_blocker(dc_block)
         self.bursts = usrp_burst_guard(guard, samp_rate, tx_time_offset)
 
 
@@ -140,10 +143,11 @@ class semcom_cable_usrp(gr.top_block):
         self.msg_connect((self.sink, 'async_msgs'), (self.underflows, 'in'))
         self.msg_connect((self.source, 'images'), (self.rate, 'images'))
         self.connect((self.bursts, 0), (self.sink, 0))
+        self.connect((self.dc_blocker, 0), (self.receiver, 0))
         self.connect((self.framer, 0), (self.modulator, 0))
         self.connect((self.modulator, 0), (self.bursts, 0))
+        self.connect((self.radio_source, 0), (self.dc_blocker, 0))
         self.connect((self.radio_source, 0), (self.monitor, 0))
-        self.connect((self.radio_source, 0), (self.receiver, 0))
 
 
     def get_images(self):
@@ -358,6 +362,12 @@ class semcom_cable_usrp(gr.top_block):
     def set_agc(self, agc):
         self.agc = agc
 
+    def get_dc_block(self):
+        return self.dc_block
+
+    def set_dc_block(self, dc_block):
+        self.dc_block = dc_block
+
 
 
 def argument_parser():
@@ -462,13 +472,16 @@ def argument_parser():
     parser.add_argument(
         "--agc", dest="agc", type=str, default='manual',
         help="Set AGC (manual [default=%(default)r]")
+    parser.add_argument(
+        "--dc-block", dest="dc_block", type=intx, default=8192,
+        help="Set DC blocker time constant (samples; 0: off) [default=%(default)r]")
     return parser
 
 
 def main(top_block_cls=semcom_cable_usrp, options=None):
     if options is None:
         options = argument_parser().parse_args()
-    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, scheme=options.scheme, mcs=options.mcs, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, rx_gain=options.rx_gain, agc=options.agc)
+    tb = top_block_cls(images=options.images, model=options.model, snr_db=options.snr_db, keep=options.keep, frame_symbols=options.frame_symbols, tx_rms=options.tx_rms, guard=options.guard, repeat=options.repeat, max_side=options.max_side, images_in_flight=options.images_in_flight, samp_rate=options.samp_rate, freq=options.freq, bandwidth=options.bandwidth, dev_args=options.dev_args, tx_gain=options.tx_gain, tx_time_offset=options.tx_time_offset, feedback=options.feedback, policy=options.policy, scheme=options.scheme, mcs=options.mcs, target_psnr=options.target_psnr, margin_db=options.margin_db, budget_symbols=options.budget_symbols, rate_table=options.rate_table, safe_keep=options.safe_keep, feedback_timeout=options.feedback_timeout, model_id=options.model_id, out_dir=options.out_dir, reference=options.reference, log_path=options.log_path, snr_correction=options.snr_correction, rx_gain=options.rx_gain, agc=options.agc, dc_block=options.dc_block)
 
     def sig_handler(sig=None, frame=None):
         tb.stop()

@@ -279,7 +279,8 @@ def test_cable_graphs_are_what_the_script_makes_of_the_tx_and_rx_graphs():
             set(ids.values())
         names = [b["name"] for b in made["blocks"]]
         assert len(names) == len(set(names))
-        assert ["radio_source", "0", "receiver", "0"] in made["connections"]
+        assert ["radio_source", "0", "dc_blocker", "0"] in made["connections"]
+        assert ["dc_blocker", "0", "receiver", "0"] in made["connections"]
         # the RX reports go where the TX's rate control listens
         params = {b["name"]: b["parameters"] for b in made["blocks"]}
         assert params["reports"]["address"] == params["rate"]["feedback"] == "feedback"

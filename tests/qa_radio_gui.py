@@ -137,7 +137,9 @@ def test_radio_gui_graphs_are_what_the_script_makes_of_the_gui_and_radio_graphs(
         ids = {b["name"]: b["id"] for b in made["blocks"]}
         assert ids["source"] == dev and "throttle" not in ids
         assert {"spectrum", "constellation", "image_view", "monitor"} <= set(ids)
-        assert ["source", "0", "receiver", "0"] in made["connections"]
+        # the radio feeds the receiver through the DC blocker
+        assert ["source", "0", "dc_blocker", "0"] in made["connections"]
+        assert ["dc_blocker", "0", "receiver", "0"] in made["connections"]
 
 
 @pytest.mark.parametrize("kind", ["pluto", "usrp"])
