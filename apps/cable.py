@@ -9,7 +9,9 @@ reaching the TX's rate control over a localhost ZMQ socket inside the process.
 
 Writes to ``--out``: ``originals/``, ``rx/`` (received images, ``frames.jsonl``),
 ``report.png`` (not when interrupted) and ``summary.json`` (counters, per-image records with
-the radio's drops, the radio's totals);
+the radio's drops, the radio's totals, the recording's); ``--record DIR`` keeps the device's
+received IQ as SigMF (``DIR/rx.sigmf-*``, one annotation per frame, as ``semcom rx --record``)
+and what the TX chain sent (``DIR/tx/``, as ``semcom tx --record``);
 prints a line per image. Ends when every image arrived, ``--timeout`` passed, 20 s after the
 TX's last image without a new one, or on Ctrl-C/SIGTERM (exit 130/143, files written).
 """
@@ -70,6 +72,30 @@ def build_cable(radio: Radio, params: dict, agc: str):
     return open_radio(radio, make)
 
 
+def record(args, tb, radio: Radio, model_hash: str):
+    """``--record``: the SigMF recorder on the device's received stream (fed the receiver's
+    frame events) and the TX chain's record of what it sent. -> the SigMF recorder."""
+    from apps.rx import _command_line
+    from sdr_rx.sigmf_recorder import SigmfRecorder, sigmf_sink
+    from sdr_tx.tx_recorder import TxRecorder
+
+    folder = Path(args.record)
+    rec = SigmfRecorder(folder, "rx", args.samp_rate, frequency=args.freq,
+                        frequency_known=True, hw=f"{radio.name} (cable)",
+                        command=_command_line(), max_seconds=args.max_seconds,
+                        max_bytes=args.max_bytes,
+                        extra={"source": f"{radio.name} {radio.address or ''}".strip(),
+                               "model_hash": model_hash})
+    tb.recorder_sink = sigmf_sink(rec)       # referenced for as long as the flowgraph runs
+    tb.connect((tb.radio_source, 0), (tb.recorder_sink, 0))
+    tb.receiver.log.listeners.append(rec.on_event)
+    (folder / "tx").mkdir(parents=True, exist_ok=True)
+    txr = TxRecorder(folder / "tx", tb.encoder.model_hash, args.frame_symbols,
+                     tb.framer.framer.session)
+    tb.encoder.on_encoded = lambda r, z, side, size: txr.add(r, z, side, z.shape, size)
+    return rec
+
+
 def report(summary: dict, originals: list[Path], out: Path) -> None:
     """``report.png`` as the loopback draws it (originals over received images, SNR, PSNR and
     keep per image); a cable has no true SNR (NaN: not drawn)."""
@@ -114,6 +140,8 @@ def run(args) -> int:
     feedback = f"tcp://127.0.0.1:{free_port()}"
     tb = build_cable(radio, graph_params(args, radio, out / "originals", out, feedback,
                                          model_id), args.agc)
+    recorder = record(args, tb, radio, peek(args.model)["model_hash"]) if args.record \
+        else None
     dec, rcv = tb.decoder, tb.receiver
     done = threading.Event()
     last = [time.monotonic()]
@@ -159,6 +187,9 @@ def run(args) -> int:
     fb = getattr(tb.rate, "fb", None)
     if fb is not None:          # the closed loop: reports the TX's rate control received
         summary["feedback"] = {"reports": fb.reports, "bad": fb.bad}
+    if recorder is not None:
+        recorder.close()
+        summary["recording"] = recorder.summary()
     tmp = out / "summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1))
     tmp.replace(out / "summary.json")

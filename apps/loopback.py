@@ -139,9 +139,6 @@ def check_args(args) -> None:
                             "that one device)")
     if args.cable and args.rx_radio:
         raise v.OptionError("--cable runs TX and RX on one radio: drop --rx-radio")
-    if args.cable and args.record:
-        raise v.OptionError("--record is not available with --cable (record with semcom rx "
-                            "--record on a second radio)")
     if args.radio_dev is not None:
         radio.parse(args.rx_radio or args.radio)
         if args.rx_radio and radio.parse(args.rx_radio).kind != args.radio_dev.kind:

@@ -202,6 +202,45 @@ def test_cable_loopback_digital_scheme_goes_through_the_cable(tmp_path, monkeypa
     assert s["feedback"]["reports"] >= 2                      # auto: the loop is closed
 
 
+def test_cable_loopback_records_the_device_stream_and_what_was_sent(tmp_path, monkeypatch,
+                                                                   capsys):
+    import warnings
+
+    import numpy as np
+    import sigmf
+
+    from semcom.cli import main
+    _fake_devices(monkeypatch, "usrp")
+    model = tiny_checkpoint(tmp_path / "model.pt")
+    images = make_images(tmp_path / "imgs", n=2, size=(64, 64))
+    out, rec_dir = tmp_path / "out", tmp_path / "rec"
+    rc = main(["loopback", "--radio", "usrp", "--cable", "--record", str(rec_dir), "--images",
+               str(images), "--model", str(model), "--out", str(out), "--frame-symbols", "480",
+               "--freq", "915e6", "--tx-gain", "5", "--timeout", "120"])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.out + cap.err
+    s = json.loads((out / "summary.json").read_text())
+    frames = s["counters"]["frames_decoded"]
+    assert s["recording"]["annotations"] == frames > 0 and s["recording"]["samples"] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec = sigmf.sigmffile.fromfile(str(rec_dir / "rx.sigmf-meta"))
+        rec.validate()
+    g = rec.get_global_info()
+    assert g["core:hw"].startswith("USRP") and g["core:hw"].endswith("(cable)")
+    assert g["semcom:frequency_known"] is True
+    assert rec.get_captures()[0]["core:frequency"] == 915e6
+    anns = rec.get_annotations()
+    assert len(anns) == frames and all(a["semcom:header_status"] == "ok" for a in anns)
+    x = rec.read_samples()
+    a = anns[-1]
+    burst = x[a["core:sample_start"] + 20:a["core:sample_start"] + a["core:sample_count"] - 20]
+    assert np.mean(np.abs(burst) ** 2) > 10 * NOISE ** 2      # the burst is in the recording
+    sent = [json.loads(x) for x in (rec_dir / "tx" / "sent.jsonl").read_text().splitlines()]
+    assert [r["image_id"] for r in sent] == [0, 1]
+    assert {r["session"] for r in sent} == {anns[0]["semcom:session"]}
+
+
 def test_cable_loopback_stops_on_sigterm_within_2_s_and_writes_its_files(tmp_path):
     import os
     import signal
