@@ -38,17 +38,13 @@ torch's intra-op threads for the model (process-wide, set before the first decod
 
 Metrics against references (PSNR, SSIM: SSIM costs about 30 ms CPU per 256x256 image, more
 than the decode) are evaluation, not reception: with references, a decoded image's PNG is
-written first, then its record goes to a metrics thread that publishes it with ``psnr_db``
-and ``ssim``; records are published in the order they were made. The metrics thread waits
-until no frame has arrived for ``METRICS_IDLE_S`` (between transmissions; or until half of
-``METRICS_QUEUE`` records wait) and runs at a low priority (nice +10): SSIM holds the GIL
-(scipy.ndimage) for tens of ms, which would stall the PHY's thread whatever the OS priority,
-so on the air the cores and the GIL stay with the PHY and the decoder. (Not ``SCHED_IDLE``: on
-a machine kept busy by other work the metrics, and a run that waits for them, would starve.)
-When ``METRICS_QUEUE`` records are waiting, the decoder thread computes the next image's
-metrics itself (memory stays bounded). With references, a record (and the live view's image)
-therefore comes after the air falls quiet; the PNG is on disk as soon as it is decoded.
-:meth:`wait_idle` and :meth:`flush` wait for the metrics too;
+written first, then its record goes to a metrics thread at a low priority (nice +10: a tenth
+of a normal thread's share of a busy core) that publishes it with ``psnr_db`` and ``ssim``;
+records are published in the order they were made. So on a loaded machine the metrics wait
+and the decoder, the PHY and the other processes keep the cores (not ``SCHED_IDLE``: on a
+machine kept busy by other work the metrics, and a run that waits for them, would starve). When
+``METRICS_QUEUE`` records are waiting, the decoder thread computes the next image's metrics
+itself (memory stays bounded). :meth:`wait_idle` and :meth:`flush` wait for the metrics too;
 after :meth:`interrupt` the records still waiting are published without them. References are
 read once and kept (``REFERENCE_CACHE`` of them).
 """
@@ -83,7 +79,6 @@ STOP_WAIT_S = 1.0     # a stopping flowgraph waits this long for the decoder's b
 DECODER_NICE = 5      # the decoder thread yields the CPU to the PHY when cores are short
 METRICS_NICE = 10     # the metrics thread (PSNR/SSIM) yields even to the decoder
 METRICS_QUEUE = 64    # decoded images waiting for their metrics (then computed inline)
-METRICS_IDLE_S = 0.1  # metrics wait until no frame has arrived for this long (or a backlog)
 REFERENCE_CACHE = 64  # reference images kept in memory (decoded and sized once)
 
 
@@ -135,7 +130,6 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         self._metrics_q: queue.Queue = queue.Queue()    # (rec, img, ref): see _publish
         self._metrics_worker: threading.Thread | None = None
         self._skip_metrics = False
-        self._last_frame = 0.0                   # time.monotonic() of the last frame added
         self._refs: dict = {}                    # (path, max_side) -> reference image
         self.message_port_register_in(pmt.intern("frames"))
         self.message_port_register_out(pmt.intern("images"))
@@ -204,7 +198,6 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
 
     def add_frame(self, frame) -> None:
         """Add one decoded frame (a PDU's content or a StreamReceiver Frame)."""
-        self._last_frame = time.monotonic()
         h = frame.header
         if h.scheme == SCHEME_DIGITAL:      # the digital scheme (issue 16): its own decoder
             from sdr_rx.digital_decoder import DigitalReassembler, check_header
@@ -376,12 +369,6 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                 if item is None:
                     return
                 rec, img, ref = item
-                # the air first: SSIM holds the GIL (scipy.ndimage) for tens of ms, and a
-                # low-priority thread holding it stalls the PHY's thread behind it
-                while (ref is not None and not self._skip_metrics
-                       and time.monotonic() - self._last_frame < METRICS_IDLE_S
-                       and q.qsize() < METRICS_QUEUE // 2):
-                    time.sleep(METRICS_IDLE_S / 4)
                 if ref is not None and not self._skip_metrics:
                     self._metrics(rec, ref, img)
                 self._publish_now(rec, img)
