@@ -35,6 +35,32 @@ def app_parser(sub, name: str, app, help: str, add_arguments, description: str |
     return p
 
 
+def torch_app(modname: str):
+    """``(module docstring, run)`` of an app module that needs torch, without importing it:
+    importing torch takes about 1.5 s, which ``semcom --help`` and every other subcommand
+    would wait for. Without torch: ImportError (the subcommand is listed as unavailable)."""
+    import ast
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise ImportError("No module named 'torch'")
+    # the file, found from its top-level package (find_spec of a submodule would import the
+    # package, and ``models`` imports torch)
+    top, _, rest = modname.partition(".")
+    spec = importlib.util.find_spec(top)
+    dirs = list(getattr(spec, "submodule_search_locations", None) or [])   # namespace too
+    path = os.path.join(dirs[0], *rest.split(".")) + ".py" if dirs and rest else \
+        getattr(spec, "origin", None)
+    if not path or not os.path.isfile(path):
+        raise ImportError(f"No module named {modname!r}")
+    with open(path, encoding="utf-8") as f:
+        doc = ast.get_docstring(ast.parse(f.read())) or ""
+
+    def run(args):
+        return importlib.import_module(modname).run(args)
+    return doc, run
+
+
 # Refusals of bad input: (module, class). A module that was never imported cannot have raised,
 # so only those already in sys.modules are looked at (no torch import to print an error).
 USER_ERRORS = (("models.checkpoint", "CheckpointError"), ("semcom.rate_table", "RateTableError"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from semcom.cli import app_parser
+from semcom.cli import app_parser, torch_app
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -25,7 +25,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub, name: str) -> None:
-    import models.evaluate  # torch: without it the subcommand is listed as unavailable
-
-    app_parser(sub, name, models.evaluate,
-               "simulated PSNR/SSIM vs SNR against digital baselines", add_arguments)
+    doc, run = torch_app("models.evaluate")   # found, imported when the subcommand runs
+    app_parser(sub, name, None, "simulated PSNR/SSIM vs SNR against digital baselines",
+               add_arguments, description=doc.split("\n\n")[0], run=run)

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from semcom.cli import torch_app
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", default="256x256", help="image size HxW for the symbol count")
     p.add_argument("--model", default=None, help="describe this checkpoint (name or path)")
 
 
-def run(args) -> int:
-    from models.catalog import run as run_catalog
-
-    return run_catalog(args)
-
-
 def add_parser(sub, name: str) -> None:
-    import models.catalog  # noqa: F401  (torch: without it the subcommand is listed as unavailable)
-
+    _, run = torch_app("models.catalog")      # found, imported when the subcommand runs
     p = sub.add_parser(name, help="list architectures and shipped checkpoints",
                        description="registered architectures and shipped checkpoints")
     add_arguments(p)

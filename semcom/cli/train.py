@@ -62,7 +62,9 @@ def run(args) -> int:
 
 
 def add_parser(sub, name: str) -> None:
-    import apps.train  # noqa: F401  (torch: without it the subcommand is listed as unavailable)
+    from semcom.cli import torch_app
+
+    torch_app("apps.train")      # without torch: listed as unavailable (found, not imported)
 
     p = sub.add_parser(name, help="train a JSCC model", description=DESCRIPTION)
     add_arguments(p)
