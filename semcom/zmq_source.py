@@ -4,7 +4,8 @@ Binds ``address`` by default (``connect=True`` connects instead) and accepts IQ 
 connects. A message whose size is not a whole number of complex64 items is dropped and counted
 (gr-zeromq's own source would throw and end the flowgraph). It never ends on its own: stop the
 flowgraph. With ``fill=True`` it outputs zeros while nothing arrives (a channel emulator in
-real time: the air never stops; put a throttle after it). A port in use or a malformed
+real time: the air never stops; put a throttle after it; at most ``FILL_BUFFER`` samples wait
+ahead of it). A port in use or a malformed
 address is an :class:`semcom.validate.OptionError` naming it.
 """
 
@@ -17,6 +18,8 @@ from gnuradio import gr
 from semcom.validate import endpoint
 
 ITEM = np.dtype(np.complex64).itemsize
+FILL_CHUNK = 4096       # zeros per call while nothing arrives (fill mode)
+FILL_BUFFER = 8192      # fill mode: at most this many samples queued ahead of the throttle
 
 
 class zmq_iq_source(gr.sync_block):  # noqa: N801
@@ -36,6 +39,10 @@ class zmq_iq_source(gr.sync_block):  # noqa: N801
         self.received = 0
         self.bad_messages = 0
         self.fill = bool(fill)
+        if self.fill:
+            # zeros made ahead of the throttle delay a burst that arrives behind them: keep the
+            # queue short (8192 samples: 8 ms at 1 MS/s)
+            self.set_max_output_buffer(FILL_BUFFER)
 
     def work(self, input_items, output_items):
         out = output_items[0]
@@ -59,7 +66,9 @@ class zmq_iq_source(gr.sync_block):  # noqa: N801
                 self.pending = np.concatenate(chunks)
         n = min(len(out), len(self.pending))
         if not n and self.fill:
-            n = min(len(out), 1024)
+            # up to FILL_CHUNK zeros a call after a 1 ms wait: up to 4 MS/s of air (1024 a
+            # call capped the stream at about 0.5-0.8 MS/s, below a 1 MS/s real-time rate)
+            n = min(len(out), FILL_CHUNK)
             out[:n] = 0
             return n
         if n:
