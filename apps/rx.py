@@ -52,6 +52,8 @@ def check_args(args) -> None:
     args.max_seconds = v.finite("--max-seconds", args.max_seconds, 0, 86400 * 365, "s")
     args.max_bytes = v.integer("--max-bytes", args.max_bytes, 0, None, "bytes")
     args.center_freq = v.finite("--center-freq", args.center_freq, 0, 1e12, "Hz")
+    if getattr(args, "dc_block", None) is not None:
+        args.dc_block = v.integer("--dc-block", args.dc_block, 0, 1 << 24, "samples")
     if args.feedback:       # the feedback sink connects there: a bad address is named now
         import zmq
 
@@ -188,7 +190,8 @@ def run(args) -> int:
                    log_path=str(out / "frames.jsonl"), samp_rate=args.samp_rate,
                    feedback=args.feedback, snr_correction=args.snr_correction,
                    # the DC blocker's time constant (a graph parameter; 0: off)
-                   dc_block=getattr(args, "dc_block", DEFAULT_LENGTH))
+                   dc_block=DEFAULT_LENGTH if getattr(args, "dc_block", None) is None
+                   else args.dc_block)
     dec, rcv = tb.decoder, tb.receiver
     # receiver, decoder and feedback blocks share one frame log (one set of counters) by its
     # path, and the receiver applies the SNR correction: block parameters, set in the graph

@@ -104,3 +104,30 @@ def test_gnuradio_block_matches_the_numpy_filter(length):
 def test_negative_length_is_refused():
     with pytest.raises(ValueError, match="0 \\(off\\)"):
         dc_blocker(-1)
+
+
+def test_semcom_rx_dc_block_option(dc_stream, tmp_path):
+    # the command line's --dc-block reaches the graph (0: off, the DC then triggers the detector
+    # all the time); a negative or fractional one is refused in one line before any work
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    path, n_frames, _, model = dc_stream
+    repo = Path(__file__).resolve().parents[1]
+
+    def rx(*extra, out):
+        return subprocess.run([sys.executable, "-m", "semcom", "rx", "--file", str(path),
+                               "--model", str(model), "--out", str(out), "--max-side", "0",
+                               *extra], capture_output=True, text=True, cwd=repo, timeout=180)
+    counters = {}
+    for value in ("8192", "0"):
+        p = rx("--dc-block", value, out=tmp_path / f"o{value}")
+        assert p.returncode in (0, 1), p.stderr
+        counters[value] = json.loads((tmp_path / f"o{value}" / "summary.json").read_text())
+    on, off = counters["8192"]["counters"], counters["0"]["counters"]
+    assert on["frames_decoded"] == n_frames and off["sync_fail"] > 10 * on["sync_fail"]
+    for bad in ("-1", "2.5"):
+        p = rx("--dc-block", bad, out=tmp_path / "bad")
+        assert p.returncode == 2 and "--dc-block" in p.stderr, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1

@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snr-correction", default="",
                    help="SNR-estimator correction file (default: calibration/"
                         "snr_correction.json when present; 'none' disables)")
+    p.add_argument("--dc-block", type=float, default=None, metavar="SAMPLES",
+                   help="DC blocker's time constant before the detector (0: off; default: "
+                        "the block's, sdr_rx.dc_blocker.DEFAULT_LENGTH = 8192)")
     s = p.add_argument_group("payload scheme (issue 16)")
     s.add_argument("--scheme", default="jscc", choices=("jscc", "digital"),
                    help="what the receiver accepts: jscc (frames of --model) or digital "
