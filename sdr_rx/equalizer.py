@@ -92,6 +92,7 @@ class ChannelEstimate:
     noise_var: float       # per-carrier complex noise variance (same scale as H)
     n_obs: float           # effective known observations per carrier behind H
     taps: int = CIR_TAPS   # impulse-response length H was constrained to
+    ramp: np.ndarray | None = None   # the whole-sample shift used (delay_ramp), for refine
 
     @property
     def snr_db(self) -> float:
@@ -105,10 +106,15 @@ def _projection(taps: int) -> np.ndarray:
 
 
 _K = np.asarray(nm.USED_CARRIERS, dtype=float)          # carrier index of each USED entry
+_RAMP = 2j * np.pi * _K / nm.FFT_LEN
 _LAG = 8                                                 # fine delay: carriers 8 apart
-_PAIRS1 = np.flatnonzero(np.subtract.outer(_K, _K).diagonal(-1) == 1)
-_PAIRS8 = np.array([i for i in range(len(_K)) if (_K[i] + _LAG) in set(_K)])
-_PARTNER8 = np.searchsorted(_K, _K[_PAIRS8] + _LAG)
+# the used carriers are two runs of consecutive indices (below and above DC): neighbour pairs
+# and pairs _LAG apart are taken within each run, as slices (no index arrays)
+_BREAKS = np.flatnonzero(np.diff(_K) != 1) + 1
+_RUNS = [(int(a), int(b)) for a, b in zip(np.r_[0, _BREAKS], np.r_[_BREAKS, len(_K)],
+                                          strict=True)]
+assert len(_RUNS) == 2
+_TWO_PI_N = 2 * np.pi / nm.FFT_LEN
 
 
 def delay_ramp(h_ls: np.ndarray) -> np.ndarray:
@@ -118,13 +124,14 @@ def delay_ramp(h_ls: np.ndarray) -> np.ndarray:
     impulse response of a few taps represents it exactly: a fractional delay (every frame on a
     real radio; a sample-rate offset) otherwise leaks past the taps the estimate is projected
     on and costs SNR at high SNR."""
-    c1 = np.vdot(h_ls[_PAIRS1], h_ls[_PAIRS1 + 1])
-    tau = -np.angle(c1) * nm.FFT_LEN / (2 * np.pi)
+    (a0, b0), (a1, b1) = _RUNS
+    c1 = np.vdot(h_ls[a0:b0 - 1], h_ls[a0 + 1:b0]) + np.vdot(h_ls[a1:b1 - 1], h_ls[a1 + 1:b1])
+    tau = -cmath.phase(c1) / _TWO_PI_N
     # refine on lag 8 around the coarse value (unambiguous within +-4 samples)
-    c8 = np.vdot(h_ls[_PAIRS8], h_ls[_PARTNER8]) * np.exp(2j * np.pi * _LAG * tau / nm.FFT_LEN)
-    tau += -np.angle(c8) * nm.FFT_LEN / (2 * np.pi * _LAG)
-    frac = tau - np.round(tau)
-    return np.exp(2j * np.pi * _K * frac / nm.FFT_LEN)
+    c8 = np.vdot(h_ls[a0:b0 - _LAG], h_ls[a0 + _LAG:b0]) + \
+        np.vdot(h_ls[a1:b1 - _LAG], h_ls[a1 + _LAG:b1])
+    tau -= cmath.phase(c8 * cmath.exp(1j * _LAG * _TWO_PI_N * tau)) / (_LAG * _TWO_PI_N)
+    return np.exp(_RAMP * (tau - round(tau)))
 
 
 def estimate_ltf(Y_ltf: np.ndarray) -> ChannelEstimate:
@@ -141,7 +148,7 @@ def estimate_ltf(Y_ltf: np.ndarray) -> ChannelEstimate:
     taps = CIR_TAPS
     if np.vdot(extra, extra).real <= _EXTRA_LIMIT * nv:
         H, taps = Hs, SHORT_TAPS
-    return ChannelEstimate(H * np.conj(r), nv, 2 * nm.N_USED / taps, taps)
+    return ChannelEstimate(H * np.conj(r), nv, 2 * nm.N_USED / taps, taps, r)
 
 
 def pilot_corr(Y: np.ndarray, H: np.ndarray, first_symbol: int) -> np.ndarray:
@@ -190,21 +197,22 @@ def known_header_grid(hdr_symbols: np.ndarray) -> np.ndarray:
 
 
 def refine(Y_ltf: np.ndarray, Y_hdr: np.ndarray, hdr_symbols: np.ndarray,
-           taps: int = CIR_TAPS):
+           taps: int = CIR_TAPS, ramp: np.ndarray | None = None):
     """Re-estimate H and the noise from LTF + the known header symbols.
 
     Each header symbol's common phase is measured on all 52 known carriers (13 times less
     phase noise than the 4 pilots, which would otherwise inflate the noise estimate), then
     H is refitted from the 22 known symbols per carrier and the noise taken from the residuals
-    with the degrees of freedom corrected. ``taps``: the impulse-response length the LTF
-    estimate chose. -> (ChannelEstimate, header phases).
+    with the degrees of freedom corrected. ``taps``, ``ramp``: the impulse-response length and
+    the whole-sample shift the LTF estimate chose (``ramp`` None: measured again).
+    -> (ChannelEstimate, header phases).
     """
     X = known_header_grid(hdr_symbols)               # +-1 everywhere, as the LTF
     proj = _projection(taps)
     # known values are +-1: Y x = Y conj(x) / |x|^2, and |Y - H x| = |Y x - H|
     yl = Y_ltf[:, USED] * LTF[None, :]
     h_ls = (yl[0] + yl[1]) * 0.5
-    r = delay_ramp(h_ls)                 # the same whole-sample shift as estimate_ltf's
+    r = delay_ramp(h_ls) if ramp is None else ramp   # the shift estimate_ltf chose
     H0 = np.conj(r) * (proj @ (h_ls * r))
     YX = Y_hdr[:, USED] * X
     z = YX @ np.conj(H0)

@@ -243,11 +243,12 @@ class StreamReceiver:
             return "go", None
         self.pending = {"lo": lo, "cfo": cfo, "body0": body0, "header": header,
                         "quality": quality, "frame_end": frame_end,
-                        "hdr_symbols": hdr_symbols, "taps": est.taps, "Y_hdr": Y}
+                        "hdr_symbols": hdr_symbols, "taps": est.taps, "ramp": est.ramp,
+                        "Y_hdr": Y}
         return "go", None
 
     def _finish(self, lo, cfo, body0, header, quality, frame_end, hdr_symbols,
-                taps, Y_hdr) -> Frame | None:
+                taps, ramp, Y_hdr) -> Frame | None:
         """Equalise a frame whose samples are all in the buffer."""
         # the payload, CFO-corrected with the header pass's phase reference (sample lo)
         p0 = lo + body0 + (2 + nm.HEADER_SYMBOLS) * nm.SYM_LEN
@@ -257,7 +258,7 @@ class StreamReceiver:
         n_pay = -(-header.payload_len // nm.N_DATA)
         Yp = eq.fft_symbols(xp, cp, n_pay)
         Yl, Yh = Y_hdr[:2], Y_hdr[2:]
-        est, ph_hdr = eq.refine(Yl, Yh, hdr_symbols, taps)      # = encode_header(header)
+        est, ph_hdr = eq.refine(Yl, Yh, hdr_symbols, taps, ramp)   # = encode_header(header)
         X, err, ph, z = eq.equalize_payload(Yp, est, nm.HEADER_SYMBOLS, ph_hdr)
         snr_raw = est.snr_db
         presence, window = eq.pilot_presence(z, est.H, ph, 10 ** (snr_raw / 10))
