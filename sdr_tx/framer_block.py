@@ -20,6 +20,7 @@ import pmt
 from gnuradio import gr
 
 from sdr_tx.framer import Framer
+from sdr_tx.image_source import u8vector_array
 from sdr_tx.jscc_encoder import meta_get
 from semcom.header import model_id_from_hash
 from semcom.numerology import DEFAULT_FRAME_SYMBOLS, LEN_TAG
@@ -64,7 +65,7 @@ class jscc_framer(gr.sync_block):  # noqa: N801
         self.framer.channels = int(meta_get(meta, "channels"))
         z = np.asarray(pmt.c32vector_elements(pmt.cdr(msg)), dtype=np.complex64)
         side = pmt.dict_ref(meta, pmt.intern("side"), pmt.PMT_NIL)
-        side = None if pmt.is_null(side) else np.asarray(pmt.u8vector_elements(side), np.uint8)
+        side = None if pmt.is_null(side) else u8vector_array(side)
         frames = self.framer.frames(z.reshape(keep, lh, lw), meta_get(meta, "image_id"),
                                     (meta_get(meta, "height"), meta_get(meta, "width")),
                                     meta_get(meta, "tx_snr_db"), side)

@@ -23,13 +23,52 @@ from gnuradio import gr
 from semcom.images import ImageError, image_files, load_rgb, shrink
 
 
+# A u8vector in PMT's serialised form (GNU Radio's wire format for messages): tag 0x0a, type
+# 0x00 (u8), length (uint32, big-endian), one pad byte announced and given, then the bytes.
+# Building and reading the pixels through it takes 0.05 ms for a 256x256 image, against 34 ms
+# (numpy array) or 7 ms (list) to build and 9 ms to read element by element; checked at
+# import against the element-wise way, which is used instead should the format ever differ.
+def _u8vector_fast(data: bytes):
+    return pmt.deserialize_str(b"\x0a\x00" + len(data).to_bytes(4, "big") + b"\x01\x00" + data)
+
+
+def _u8_fast_ok() -> bool:
+    try:
+        probe = bytes([0, 1, 254, 255, 7])
+        v = _u8vector_fast(probe)
+        return (pmt.is_u8vector(v) and list(pmt.u8vector_elements(v)) == list(probe)
+                and pmt.serialize_str(pmt.init_u8vector(5, list(probe)))[-5:] == probe)
+    except Exception:
+        return False
+
+
+_U8_FAST = _u8_fast_ok()
+
+
+def u8vector(arr: np.ndarray):
+    """uint8 array -> PMT u8vector (its bytes in order)."""
+    data = np.ascontiguousarray(arr, dtype=np.uint8).reshape(-1)
+    if _U8_FAST:
+        return _u8vector_fast(data.tobytes())
+    return pmt.init_u8vector(data.size, data.tolist())
+
+
+def u8vector_array(v) -> np.ndarray:
+    """PMT u8vector -> uint8 array (a copy)."""
+    n = pmt.length(v)
+    if _U8_FAST:
+        return np.frombuffer(pmt.serialize_str(v), np.uint8)[-n:].copy() if n else \
+            np.zeros(0, np.uint8)
+    return np.asarray(pmt.u8vector_elements(v), dtype=np.uint8)
+
+
 def image_pdu(name: str, image_id: int, arr: np.ndarray):
     meta = pmt.make_dict()
     for k, v in (("name", pmt.intern(name)), ("image_id", pmt.from_long(image_id)),
                  ("height", pmt.from_long(arr.shape[0])),
                  ("width", pmt.from_long(arr.shape[1]))):
         meta = pmt.dict_add(meta, pmt.intern(k), v)
-    return pmt.cons(meta, pmt.init_u8vector(arr.size, arr.reshape(-1)))
+    return pmt.cons(meta, u8vector(arr))
 
 
 def eos_pdu():

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pmt
 from gnuradio import gr
 
+from sdr_tx.image_source import u8vector, u8vector_array
 from semcom import pdu
 
 
@@ -116,7 +116,7 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
             self.message_port_pub(pmt.intern("symbols"), msg)
             return
         h, w = meta_get(meta, "height"), meta_get(meta, "width")
-        arr = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), dtype=np.uint8).reshape(h, w, 3)
+        arr = u8vector_array(pmt.cdr(msg)).reshape(h, w, 3)
         info = {}
         keep, snr = meta_get(meta, pdu.KEEP), meta_get(meta, pdu.SNR_DB)
         if keep is not None:                   # the rate control's decision for this image
@@ -149,9 +149,9 @@ class jscc_encoder(gr.basic_block):  # noqa: N801
                      ("t_encode", pmt.from_double(time.time()))):
             out = pmt.dict_add(out, pmt.intern(k), v)
         if side is not None:
-            out = pmt.dict_add(out, pmt.intern("side"), pmt.init_u8vector(side.size, side))
+            out = pmt.dict_add(out, pmt.intern("side"), u8vector(side))
         flat = z.reshape(-1)
         if self.on_encoded is not None:
             self.on_encoded(self.sent[-1], z, side, (h, w))
         self.message_port_pub(pmt.intern("symbols"),
-                              pmt.cons(out, pmt.init_c32vector(flat.size, flat)))
+                              pmt.cons(out, pmt.init_c32vector(flat.size, flat.tolist())))

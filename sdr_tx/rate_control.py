@@ -121,8 +121,8 @@ class rate_control(gr.basic_block):  # noqa: N801
         w = pmt.to_long(pmt.dict_ref(meta, pmt.intern("width"), pmt.from_long(0)))
         image = None
         if self.per_image:
-            import numpy as np
-            image = np.asarray(pmt.u8vector_elements(pmt.cdr(msg)), np.uint8).reshape(h, w, 3)
+            from sdr_tx.image_source import u8vector_array
+            image = u8vector_array(pmt.cdr(msg)).reshape(h, w, 3)
         d = self.decide((h, w), image)
         snr = d.snr_used_db if d.snr_used_db is not None else self.snr_db
         for k, v in ((pdu.KEEP, pmt.from_long(d.keep)), (pdu.SNR_DB, pmt.from_double(snr)),
