@@ -422,7 +422,8 @@ def run(args) -> int:
         with _signals_deferred():    # a Popen cut short by Ctrl-C would orphan its child
             procs["rx"] = subprocess.Popen(
                 py + ["rx", *rx_src, "--model", args.model, "--out", str(out / "rx"),
-                      "--reference", str(out / "originals"), "--max-side", "0",
+                      *([] if getattr(args, "realtime", False) else
+                        ["--reference", str(out / "originals")]), "--max-side", "0",
                       "--num-images", str(n),
                       "--idle-timeout", "20", "--samp-rate", str(args.samp_rate)]
                 + (["--feedback", fb] if args.adaptive else []) + rx_record
@@ -546,6 +547,31 @@ def _merge_truth(record: Path, truth_path: Path, summary: dict, channel: dict) -
           f"{record / 'tx'}")
 
 
+def score_after(images: list[dict], originals: list[Path], rx_dir: Path) -> int:
+    """PSNR and SSIM of the received PNGs that the RX did not score (``--realtime``: the RX
+    runs without references, as on the air, so evaluation takes none of the stream's CPU; the
+    loopback scores them here, after the run, against the same originals). -> images scored."""
+    from models.metrics import psnr, ssim
+    from semcom.images import load_rgb
+
+    n = 0
+    for im in images:
+        i = im["image_id"]
+        if im.get("psnr_db") is not None or not im.get("file") or not 0 <= i < len(originals):
+            continue
+        path = Path(im["file"])
+        path = path if path.is_absolute() else rx_dir / path
+        try:
+            got, ref = load_rgb(path), load_rgb(originals[i])
+        except (OSError, ValueError):
+            continue
+        if got.shape != ref.shape:
+            continue
+        im["psnr_db"], im["ssim"] = round(psnr(ref, got), 3), round(ssim(ref, got), 4)
+        n += 1
+    return n
+
+
 def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
     rx_sum = json.loads((out / "rx" / "summary.json").read_text()) \
         if (out / "rx" / "summary.json").exists() else {"counters": {}, "images": []}
@@ -579,6 +605,7 @@ def build_summary(args, out: Path, originals, truth_path, tx_log, wall) -> dict:
             **_latency(rec, txr),
             "image_id": i, "_t_disk": _png_time(rec),
             "file": rec.get("file")})
+    score_after(images, originals, out / "rx")
     lag = realtime_lag(images, tx_images, truth, frames, args.samp_rate)
     for im in images:
         im.pop("_t_disk", None)

@@ -44,6 +44,18 @@ def test_realtime_loopback_reports_each_stages_lag_per_image(tmp_path):
     # the truth log's times (the channel stage) are there, one per frame
     truth = [json.loads(x) for x in (out / "truth.jsonl").read_text().splitlines()]
     assert len(truth) == s["frames_sent"] and all(t["t"] > 0 for t in truth)
+    # in real time the RX runs without references (as on the air: evaluation takes none of
+    # the stream's CPU) and the loopback scores the PNGs afterwards against the originals
+    rx = json.loads((out / "rx" / "summary.json").read_text())
+    assert rx["images"] and all(im.get("psnr_db") is None for im in rx["images"])
+    from models.metrics import psnr
+    from semcom.images import load_rgb
+    originals = sorted((out / "originals").iterdir())
+    for im in s["images"]:
+        assert im["psnr_db"] > 10 and 0 < im["ssim"] <= 1
+        got = load_rgb(Path(im["file"]))
+        ref = load_rgb(originals[im["image_id"]])
+        assert im["psnr_db"] == pytest.approx(psnr(ref, got), abs=1e-3)
 
 
 def test_lag_grows_for_a_stage_that_falls_behind_and_not_for_one_that_keeps_up():
