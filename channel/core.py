@@ -137,8 +137,9 @@ class ChannelCore:
 
         A real-time source emits zeros whenever its input is late (the air never stops), also
         in the middle of a burst when the TX delivers it in pieces; left in, they cut the burst
-        in two and its frame is lost. Our bursts hold no run of two zero samples (single exact
-        zeros do occur in header symbols), so such a run inside one is fill. Zeros between
+        in two and its frame is lost. Our bursts hold no zero sample (the TX's level block
+        puts 1e-20 where the IFFT gives an exact zero; recordings of older TXs hold single
+        ones, hence runs of at least two), so such a run inside one is fill. Zeros between
         bursts pass untouched; a burst whose header does not read (not ours) passes
         untouched; a gap longer than ``uf_max_gap`` ends the burst (its rest never came). The
         decision needs the samples after a zero run: undecided input is held back (output

@@ -4,7 +4,8 @@ samples, append ``guard`` zero samples after each burst and tag ``tx_sob``/``tx_
 Input: complex64 tagged stream (``packet_len`` on each burst's first sample, as the cyclic
 prefixer emits it). Output: complex64, bursts scaled by ``scale`` (so a burst has RMS
 ``tx_rms``, :func:`semcom.numerology.scale_for_rms`) each followed by its guard. Samples with
-``|out| > 1`` (full scale) are clipped to magnitude 1 and counted in :attr:`clipped`.
+``|out| > 1`` (full scale) are clipped to magnitude 1 and counted in :attr:`clipped`; a sample
+that is exactly zero becomes :data:`EPS` (1e-20), so only guards and fill are zeros.
 Unlike ``burst_shaper_cc``, the guard after the last burst is emitted as soon as the burst
 ends, so a file or a channel emulator always gets complete final frames.
 """
@@ -18,6 +19,8 @@ import pmt
 from gnuradio import gr
 
 from semcom.numerology import DEFAULT_GUARD, LEN_TAG
+
+EPS = np.complex64(1e-20)   # stands in for an exact zero inside a burst
 
 
 class tx_level(gr.basic_block):  # noqa: N801
@@ -85,6 +88,11 @@ class tx_level(gr.basic_block):  # noqa: N801
         if n_over:
             x[over] /= mag[over]
             self.clipped += n_over
+        # no sample of a burst is exactly zero (the IFFT gives a few: pilots and header bits
+        # cancel): a run of zeros inside a burst is then always a source's fill, which the
+        # real-time channel removes exactly (a fill next to a real zero took it along and
+        # the burst's header no longer read). EPS is -400 dB below full scale.
+        x[mag == 0] = EPS
         out[:n] = x
         self.remaining -= n
         produced = n

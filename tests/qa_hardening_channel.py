@@ -24,6 +24,7 @@ from apps.loopback import free_port
 from channel import ChannelCore, Settings
 from sdr_rx.framelog import FrameLog
 from sdr_rx.stream_receiver import StreamReceiver
+from semcom import numerology as nm
 from semcom import validate
 from semcom.ofdm import HEADER_SPAN
 
@@ -204,6 +205,11 @@ def _with_fill(x: np.ndarray, rng, n_fills: int = 40) -> np.ndarray:
 def test_fill_inside_bursts_is_removed_and_between_bursts_kept(tx):
     _, _, x = tx
     n_bursts = len(burst_starts(x))
+    # the TX's only zeros are its guards: no burst sample is exactly zero (a fill next to one
+    # would take it along, and the burst's header would no longer read)
+    z = np.diff(np.concatenate([[0], (x == 0).view(np.int8), [0]]))
+    runs = np.flatnonzero(z == -1) - np.flatnonzero(z == 1)
+    assert len(runs) >= n_bursts and runs.min() >= nm.DEFAULT_GUARD
     clean = ChannelCore(Settings(), seed=0)
     y0 = np.concatenate([clean.process(x[i:i + 4096]) for i in range(0, len(x), 4096)])
     assert clean.fill_dropped == 0 and clean.burst + 1 == n_bursts
