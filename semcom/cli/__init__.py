@@ -57,7 +57,13 @@ def torch_app(modname: str):
         doc = ast.get_docstring(ast.parse(f.read())) or ""
 
     def run(args):
-        return importlib.import_module(modname).run(args)
+        try:
+            app = importlib.import_module(modname)
+        except ImportError as exc:      # torch is there but does not import: say so
+            print(f"semcom {getattr(args, 'command', modname)}: cannot run: {exc}. Run "
+                  "`semcom doctor`, then `make setup`.", file=sys.stderr)
+            return 1
+        return app.run(args)
     return doc, run
 
 

@@ -64,11 +64,11 @@ def run(args) -> int:
 def add_parser(sub, name: str) -> None:
     from semcom.cli import torch_app
 
-    torch_app("apps.train")      # without torch: listed as unavailable (found, not imported)
+    _, run_app = torch_app("apps.train")  # without torch: listed as unavailable (not imported)
 
     p = sub.add_parser(name, help="train a JSCC model", description=DESCRIPTION)
     add_arguments(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run_app)
 
 
 DESCRIPTION = "train a JSCC model on random crops with mixed SNR and keep per batch"
