@@ -40,8 +40,9 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
                                            use_sample_covariance=False))
     # centred on mid-grey: float32 moments of values within +-128 (the variances are
     # differences of moments, which uncentred 0..255 values would round away)
-    x = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).to(torch.float32) - 127.5
-    y = torch.from_numpy(np.ascontiguousarray(b)).permute(2, 0, 1).to(torch.float32) - 127.5
+    # (float copies: an input may be read-only, as a decoded PNG can be)
+    x = torch.from_numpy(a.astype(np.float32)).permute(2, 0, 1) - 127.5
+    y = torch.from_numpy(b.astype(np.float32)).permute(2, 0, 1) - 127.5
     c = x.shape[0]
     g = _ssim_window()
     gv = g.view(1, 1, -1, 1).expand(5 * c, 1, -1, 1)
