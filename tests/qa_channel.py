@@ -14,8 +14,20 @@ import numpy as np
 import pytest
 import zmq
 
+from apps.loopback import free_port
 from channel import ChannelCore, Settings, Trace, make_schedule
 from semcom import numerology as nm
+
+
+def _ports(n: int) -> list[int]:
+    # free ports, not fixed ones: a fixed port in the ephemeral range (32768-60999) can be the
+    # local end of any connection on the machine when a test binds it
+    ports: list[int] = []
+    while len(ports) < n:
+        p = free_port()
+        if p not in ports:
+            ports.append(p)
+    return ports
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -193,7 +205,7 @@ def test_loopback_matches_simulation(small_run, tmp_path, snr):
 def test_control_socket_reads_and_changes_impairments(tmp_path):
     from conftest import FlowgraphError  # noqa: F401  (the fixture module)
 
-    ports = [45900 + i for i in range(3)]
+    ports = _ports(3)
     ctl = f"tcp://127.0.0.1:{ports[2]}"
     proc = subprocess.Popen([sys.executable, "-m", "semcom", "channel", "--iq-in",
                              f"tcp://127.0.0.1:{ports[0]}", "--iq-out",
@@ -225,7 +237,7 @@ def test_channel_killed_and_restarted_mid_run(small_run, tmp_path):
     """SIGKILL the emulator mid-run and start it again: TX and RX go on, nothing duplicated
     or corrupted; garbage on the RX's port is counted."""
     d, model, images = small_run
-    ports = [45910 + i for i in range(3)]
+    ports = _ports(3)
     rx_in, ch_in = f"tcp://127.0.0.1:{ports[0]}", f"tcp://127.0.0.1:{ports[1]}"
     base = [sys.executable, "-m", "semcom"]
     rx = subprocess.Popen(base + ["rx", "--iq-in", rx_in, "--model", str(model), "--out",
@@ -291,16 +303,17 @@ def test_channel_killed_and_restarted_mid_run(small_run, tmp_path):
 @pytest.mark.slow
 def test_rx_killed_and_restarted_mid_run(small_run, tmp_path):
     d, model, images = small_run
-    ports = [45920 + i for i in range(3)]
+    ports = _ports(3)
     rx_in, ch_in = f"tcp://127.0.0.1:{ports[0]}", f"tcp://127.0.0.1:{ports[1]}"
     base = [sys.executable, "-m", "semcom"]
 
     def rx(out):
+        out.mkdir(parents=True, exist_ok=True)
         return subprocess.Popen(base + ["rx", "--iq-in", rx_in, "--model", str(model), "--out",
                                         str(out), "--reference", str(images), "--max-side", "0",
                                         "--idle-timeout", "6"],
-                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True)
+                                cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=open(out.parent / f"{out.name}.err", "w"), text=True)
     rx1 = rx(tmp_path / "rx1")
     ch = subprocess.Popen(base + ["channel", "--iq-in", ch_in, "--iq-out", rx_in, "--control",
                                   f"tcp://127.0.0.1:{ports[2]}", "--snr", "20", "--realtime"],
@@ -327,6 +340,8 @@ def test_rx_killed_and_restarted_mid_run(small_run, tmp_path):
             if p is not None and p.poll() is None:
                 p.kill()
                 p.wait()
+    assert (tmp_path / "rx2" / "summary.json").exists(), \
+        f"rx2 exit {rx2.returncode}: {(tmp_path / 'rx2.err').read_text()[-2000:]}"
     s = json.loads((tmp_path / "rx2" / "summary.json").read_text())
     ids = [im["image_id"] for im in s["images"]]
     assert len(ids) > 10 and len(ids) == len(set(ids)) and min(ids) >= 4

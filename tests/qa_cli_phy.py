@@ -15,6 +15,8 @@ from gnuradio import blocks, gr
 from phy_helpers import test_images as make_images
 from phy_helpers import tiny_checkpoint
 
+from apps.loopback import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -75,7 +77,7 @@ def test_rx_refuses_frames_of_another_model(tmp_path):
 def test_zmq_source_drops_foreign_messages_and_never_ends(run_flowgraph):
     from semcom.zmq_source import zmq_iq_source
 
-    addr = "tcp://127.0.0.1:45871"
+    addr = f"tcp://127.0.0.1:{free_port()}"     # not a fixed one
     tb = gr.top_block()
     src = zmq_iq_source(addr)
     head = blocks.head(gr.sizeof_gr_complex, 3000)
@@ -100,7 +102,7 @@ def test_zmq_sink_to_source_round_trip(run_flowgraph, connect_sink):
     from semcom.zmq_sink import zmq_iq_sink
     from semcom.zmq_source import zmq_iq_source
 
-    addr = "tcp://127.0.0.1:45872"
+    addr = f"tcp://127.0.0.1:{free_port()}"     # not a fixed one
     x = (np.random.default_rng(0).standard_normal(20000) * (1 + 1j)).astype(np.complex64)
     rx = gr.top_block()
     src = zmq_iq_source(addr)                  # binds, like `semcom rx --iq-in`

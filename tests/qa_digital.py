@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from apps.loopback import free_port
 from sdr_rx.digital_decoder import DigitalReassembler, decode_assembly, frame_llrs
 from sdr_tx import digital_encoder as de
 from semcom import interleave, ldpc, mcs
@@ -314,7 +315,7 @@ def test_image_report_carries_the_outcome_to_the_tx_controller():
     del old["lost"]                      # a report from before the key: decoded
     assert not FeedbackReport.from_dict(old).lost
 
-    addr = "tcp://127.0.0.1:45947"
+    addr = f"tcp://127.0.0.1:{free_port()}"     # not a fixed one
     blk = rate_control(feedback=addr, policy="fixed", feedback_timeout=5.0, verbose=False)
     blk.set_scheme("digital", "auto")
     blk.start()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from apps.loopback import free_port
 from calibration.rate_table import RateTable, RateTableError
 from sdr_tx.rate_controller import RateController, Report
 
@@ -97,7 +98,7 @@ def test_feedback_link_over_zmq_feeds_the_controller():
     from sdr_tx.feedback import FeedbackReceiver
     from semcom.report import FeedbackReport
 
-    addr = "tcp://127.0.0.1:45931"
+    addr = f"tcp://127.0.0.1:{free_port()}"     # not a fixed one
     ctl = RateController(32, "target", table(), target_psnr=22.0)
     done = []
     rx_end = FeedbackReceiver(addr, ctl, on_image_done=done.append).start()
