@@ -76,23 +76,18 @@ def record(args, tb, radio: Radio, model_hash: str):
     """``--record``: the SigMF recorder on the device's received stream (fed the receiver's
     frame events) and the TX chain's record of what it sent. -> the SigMF recorder."""
     from apps.rx import _command_line
-    from sdr_rx.sigmf_recorder import SigmfRecorder, sigmf_sink
-    from sdr_tx.tx_recorder import TxRecorder
+    from sdr_rx.sigmf_recorder import attach
+    from sdr_tx.tx_recorder import attach as attach_tx
 
     folder = Path(args.record)
-    rec = SigmfRecorder(folder, "rx", args.samp_rate, frequency=args.freq,
-                        frequency_known=True, hw=f"{radio.name} (cable)",
-                        command=_command_line(), max_seconds=args.max_seconds,
-                        max_bytes=args.max_bytes,
-                        extra={"source": f"{radio.name} {radio.address or ''}".strip(),
-                               "model_hash": model_hash})
-    tb.recorder_sink = sigmf_sink(rec)       # referenced for as long as the flowgraph runs
-    tb.connect((tb.radio_source, 0), (tb.recorder_sink, 0))
-    tb.receiver.log.listeners.append(rec.on_event)
+    rec = attach(tb, tb.radio_source, tb.receiver.log, folder, args.samp_rate,
+                 frequency=args.freq, frequency_known=True, hw=f"{radio.name} (cable)",
+                 command=_command_line(), max_seconds=args.max_seconds,
+                 max_bytes=args.max_bytes,
+                 extra={"source": f"{radio.name} {radio.address or ''}".strip(),
+                        "model_hash": model_hash})
     (folder / "tx").mkdir(parents=True, exist_ok=True)
-    txr = TxRecorder(folder / "tx", tb.encoder.model_hash, args.frame_symbols,
-                     tb.framer.framer.session)
-    tb.encoder.on_encoded = lambda r, z, side, size: txr.add(r, z, side, z.shape, size)
+    attach_tx(tb.encoder, folder / "tx", args.frame_symbols, tb.framer.framer.session)
     return rec
 
 

@@ -135,7 +135,7 @@ def _command_line() -> str:
 
 def _recorder(args, tb, kind, addr, model_hash):
     """The SigMF recorder beside the receiver on the IQ stream, fed the frame log's events."""
-    from sdr_rx.sigmf_recorder import SigmfRecorder, sigmf_sink
+    from sdr_rx.sigmf_recorder import attach
 
     src = {"file": f"cf32 file {addr}", "zmq": f"ZMQ IQ input {addr}"}.get(kind,
                                                                         f"{kind} {addr}")
@@ -143,14 +143,10 @@ def _recorder(args, tb, kind, addr, model_hash):
     replayed = getattr(args, "replayed", None)
     if replayed is not None:
         extra["replay_of"] = str(replayed.meta_path)
-    rec = SigmfRecorder(args.record, "rx", args.samp_rate, frequency=args.center_freq,
-                        frequency_known=args.center_freq > 0, hw=args.record_hw or src,
-                        command=_command_line(), max_seconds=args.max_seconds,
-                        max_bytes=args.max_bytes, extra=extra)
-    tb.recorder_sink = sigmf_sink(rec)       # referenced for as long as the flowgraph runs
-    tb.connect((tb.source, 0), (tb.recorder_sink, 0))
-    tb.receiver.log.listeners.append(rec.on_event)
-    return rec
+    return attach(tb, tb.source, tb.receiver.log, args.record, args.samp_rate,
+                  frequency=args.center_freq, frequency_known=args.center_freq > 0,
+                  hw=args.record_hw or src, command=_command_line(),
+                  max_seconds=args.max_seconds, max_bytes=args.max_bytes, extra=extra)
 
 
 def run(args) -> int:

@@ -139,10 +139,8 @@ def _setup(tb, args, sizes):
     check_geometry(codec, sizes, codec.C if args.adaptive else (args.keep or codec.C),
                    args.frame_symbols)
     if args.record:
-        from sdr_tx.tx_recorder import TxRecorder
-        txr = TxRecorder(args.record, tb.encoder.model_hash, args.frame_symbols,
-                         tb.framer.framer.session)
-        tb.encoder.on_encoded = lambda rec, z, side, size: txr.add(rec, z, side, z.shape, size)
+        from sdr_tx.tx_recorder import attach
+        attach(tb.encoder, args.record, args.frame_symbols, tb.framer.framer.session)
 
 
 class _RadioSink:

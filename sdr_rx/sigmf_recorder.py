@@ -358,3 +358,14 @@ class sigmf_sink(gr.sync_block):  # noqa: N801
     def work(self, input_items, output_items):
         self.recorder.write(input_items[0])
         return len(input_items[0])
+
+
+def attach(tb, source, log, folder, samp_rate: float, **meta) -> SigmfRecorder:
+    """Record ``source``'s output port 0 in ``tb`` to ``folder/rx.sigmf-*`` (``meta``: the
+    other :class:`SigmfRecorder` arguments), one annotation per event of the frame ``log``.
+    -> the recorder (close it after the flowgraph)."""
+    rec = SigmfRecorder(folder, "rx", samp_rate, **meta)
+    tb.recorder_sink = sigmf_sink(rec)       # referenced for as long as the flowgraph runs
+    tb.connect((source, 0), (tb.recorder_sink, 0))
+    log.listeners.append(rec.on_event)
+    return rec

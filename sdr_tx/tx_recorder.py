@@ -70,6 +70,13 @@ class TxRecorder:
             self.images += 1
 
 
+def attach(encoder, folder, frame_symbols: int, session: int) -> TxRecorder:
+    """Record every image ``encoder`` (a ``jscc_encoder`` block) encodes into ``folder``."""
+    txr = TxRecorder(folder, encoder.model_hash, frame_symbols, session)
+    encoder.on_encoded = lambda rec, z, side, size: txr.add(rec, z, side, z.shape, size)
+    return txr
+
+
 def load_record(folder) -> dict[tuple[int, int], dict]:
     """A TX record -> {(session, image_id): its sent.jsonl entry with the npz path}; lines
     that do not parse and entries whose file is missing are skipped (untrusted input)."""
