@@ -551,7 +551,7 @@ def score_after(images: list[dict], originals: list[Path], rx_dir: Path) -> int:
     """PSNR and SSIM of the received PNGs that the RX did not score (``--realtime``: the RX
     runs without references, as on the air, so evaluation takes none of the stream's CPU; the
     loopback scores them here, after the run, against the same originals). -> images scored."""
-    from models.metrics import psnr, ssim
+    from models.metrics import score
     from semcom.images import load_rgb
 
     n = 0
@@ -567,7 +567,7 @@ def score_after(images: list[dict], originals: list[Path], rx_dir: Path) -> int:
             continue
         if got.shape != ref.shape:
             continue
-        im["psnr_db"], im["ssim"] = round(psnr(ref, got), 3), round(ssim(ref, got), 4)
+        im.update(score(ref, got))
         n += 1
     return n
 

@@ -58,6 +58,12 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(s.mean(dim=(1, 2)).mean())
 
 
+def score(ref: np.ndarray, img: np.ndarray) -> dict:
+    """An image record's metrics against its reference: ``psnr_db`` (3 decimals) and ``ssim``
+    (4 decimals), as the receiver's records and the loopback's summary carry them."""
+    return {"psnr_db": round(psnr(ref, img), 3), "ssim": round(ssim(ref, img), 4)}
+
+
 def batch_psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-image PSNR (dB) of float (B, 3, H, W) tensors in [0, 1]."""
     mse = ((x - y) ** 2).flatten(1).mean(dim=1).clamp_min(1e-10)

@@ -36,8 +36,8 @@ still queued as lost (``cause: "interrupted"``), so a stop stays within 2 s. ``t
 torch's intra-op threads for the model (process-wide, set before the first decode).
 ``queue_images=0`` decodes inline in the caller's thread instead (the old behaviour).
 
-Metrics against references (PSNR, SSIM: SSIM costs about 30 ms CPU per 256x256 image, more
-than the decode) are evaluation, not reception: with references, a decoded image's PNG is
+Metrics against references (PSNR, SSIM: about 20 ms CPU per 256x256 image together, nearly
+the decode's) are evaluation, not reception: with references, a decoded image's PNG is
 written first, then its record goes to a metrics thread at a low priority (nice +10: a tenth
 of a normal thread's share of a busy core) that publishes it with ``psnr_db`` and ``ssim``;
 records are published in the order they were made. So on a loaded machine the metrics wait
@@ -80,6 +80,16 @@ DECODER_NICE = 5      # the decoder thread yields the CPU to the PHY when cores 
 METRICS_NICE = 10     # the metrics thread (PSNR/SSIM) yields even to the decoder
 METRICS_QUEUE = 64    # decoded images waiting for their metrics (then computed inline)
 REFERENCE_CACHE = 64  # reference images kept in memory (decoded and sized once)
+
+
+def _lower_priority(nice: int) -> None:
+    """This thread's own nice value raised by ``nice`` (Linux; elsewhere, or not allowed:
+    unchanged)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                       os.getpriority(os.PRIO_PROCESS, 0) + nice)
+    except (AttributeError, OSError):
+        pass
 
 
 def _queue_fields(asm) -> dict:
@@ -233,12 +243,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         if self.inline:
             self._decode(asm)
             return
-        if self._worker is None or not self._worker.is_alive():
-            with self.lock:
-                if self._worker is None or not self._worker.is_alive():
-                    self._worker = threading.Thread(target=self._work, daemon=True,
-                                                    name="semcom-jscc-decoder")
-                    self._worker.start()
+        self._ensure_thread("_worker", self._work, "semcom-jscc-decoder")
         asm.t_released = time.perf_counter()
         try:
             self.queue.put_nowait(asm)
@@ -257,11 +262,7 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         lower priority (Linux: a thread's own nice value) so that, when the cores are busy, the
         PHY keeps up with the air and the decoder lags (its queue absorbs it) rather than the
         reverse."""
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
-                           os.getpriority(os.PRIO_PROCESS, 0) + DECODER_NICE)
-        except (AttributeError, OSError):       # not Linux, or not allowed: same priority
-            pass
+        _lower_priority(DECODER_NICE)
         while True:
             asm = self.queue.get()
             try:
@@ -274,6 +275,17 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
                 self._worker_error = exc
             finally:
                 self.queue.task_done()
+
+    def _ensure_thread(self, attr: str, target, name: str) -> None:
+        """Start the daemon thread kept in ``attr`` unless it runs."""
+        t = getattr(self, attr)
+        if t is None or not t.is_alive():
+            with self.lock:
+                t = getattr(self, attr)
+                if t is None or not t.is_alive():
+                    t = threading.Thread(target=target, daemon=True, name=name)
+                    setattr(self, attr, t)
+                    t.start()
 
     def _raise_worker_error(self) -> None:
         if self._worker_error is not None:
@@ -342,26 +354,17 @@ class jscc_decoder(gr.basic_block):  # noqa: N801
         if ref is not None and q.qsize() >= METRICS_QUEUE:     # backlog: this one here
             self._metrics(rec, ref, img)
             ref = None
-        with self.lock:
-            if self._metrics_worker is None or not self._metrics_worker.is_alive():
-                self._metrics_worker = threading.Thread(target=self._metrics_work,
-                                                        daemon=True, name="semcom-metrics")
-                self._metrics_worker.start()
+        self._ensure_thread("_metrics_worker", self._metrics_work, "semcom-metrics")
         q.put((rec, img, ref))
 
     @staticmethod
     def _metrics(rec: dict, ref, img) -> None:
-        from models.metrics import psnr, ssim
-        rec["psnr_db"] = round(psnr(ref, img), 3)
-        rec["ssim"] = round(ssim(ref, img), 4)
+        from models.metrics import score
+        rec.update(score(ref, img))
 
     def _metrics_work(self) -> None:
         """The metrics thread (nice +METRICS_NICE; see the module's docstring)."""
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
-                           os.getpriority(os.PRIO_PROCESS, 0) + METRICS_NICE)
-        except (AttributeError, OSError):       # not Linux, or not allowed: same priority
-            pass
+        _lower_priority(METRICS_NICE)
         q = self._metrics_q
         while True:
             item = q.get()
