@@ -31,10 +31,8 @@ import numpy as np
 from channel.impairments import Settings
 from channel.schedules import Schedule
 from semcom import numerology as nm
-from semcom.header import HeaderError
-from semcom.ofdm import DEFAULT_SAMP_RATE, HEADER_SPAN, header_soft, ltf_channel
+from semcom.ofdm import DEFAULT_SAMP_RATE, HEADER_SPAN, read_clean_header
 from semcom.profiles import profile_powers
-from semcom.viterbi import decode_header_bits
 
 NOISE_BLOCK = 4096
 QUIET = 32          # zero samples that separate bursts in the TX's output
@@ -360,19 +358,8 @@ class ChannelCore:
 
     @staticmethod
     def _read_header(head: np.ndarray):
-        """Decode the header of a clean burst whose first sample is head[0] (None: not ours):
-        :func:`semcom.ofdm.read_clean_header` with the receiver's fast decoder
-        (:func:`semcom.viterbi.decode_header_bits`: same Header or HeaderError; on a clean
-        header its codeword shortcut replaces the Python-loop Viterbi, 1.2 ms per burst)."""
-        if len(head) < HEADER_SPAN:
-            return None
-        H = ltf_channel(head)
-        if H is None:
-            return None
-        try:
-            return decode_header_bits(header_soft(head, H))[0]
-        except HeaderError:
-            return None
+        """Decode the header of a clean burst whose first sample is head[0] (None: not ours)."""
+        return read_clean_header(head)
 
     def _multipath(self, x: np.ndarray) -> np.ndarray:
         delays, powers = profile_powers(self.s.multipath)
