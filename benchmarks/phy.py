@@ -15,7 +15,7 @@ its PNG on disk. ``--speed-only`` prints only these (seconds, not minutes).
 Frame delivery (detected, header decoded, payload accepted, over frames sent) from -4 to
 25 dB is printed and plotted as a PNG (drawn with PIL: no plotting library needed).
 
-Channel: a 2 ppm sample-clock offset (``epsilon``, band-limited resampling: :func:`resample`),
+Channel: a 2 ppm sample-clock offset (the channel emulator's band-limited interpolation),
 GNU Radio's ``channels.channel_model`` with AWGN in the product's SNR convention
 (:func:`semcom.numerology.noise_voltage_for_snr`) and a 20 kHz carrier offset at 1 MS/s,
 then the RX graph's DC blocker (``--dc-block``, 0: off); a row with a DC offset 4x the noise's
@@ -33,6 +33,7 @@ import torch
 from gnuradio import blocks, channels, gr
 
 from calibration.pipeline import modulate, tagged_source
+from channel import ChannelCore, Settings
 from models.channels import AWGN
 from models.codec import JSCCCodec
 from models.data import load_split
@@ -72,46 +73,19 @@ def tx_speed(frames_vec, repeat: int = 20) -> float:
 DC_BLOCK = DEFAULT_LENGTH     # the RX graph's DC blocker (--dc-block; 0: off)
 
 
-def resample(x: np.ndarray, epsilon: float, taps: int = 64, beta: float = 8.0) -> np.ndarray:
-    """``y[n] = x(n epsilon)``, band-limited (Kaiser-windowed sinc, ``taps`` taps: flat to
-    0.1 dB over the used carriers), as a receiver whose ADC clock runs ``epsilon`` times the
-    transmitter's sees it. GNU Radio's ``channel_model`` does this with an 8-tap MMSE
-    interpolator whose droop at the outer carriers (about 1.3 dB) costs real SNR, which is
-    the channel's doing, not the receiver's."""
-    if epsilon == 1.0:
-        return x
-    half = taps // 2
-    n = np.arange(int((len(x) - 1) / epsilon))
-    t = n * epsilon
-    i0 = np.floor(t).astype(np.int64)
-    frac = (t - i0).astype(np.float32)
-    k = np.arange(-half + 1, half + 1)
-    win = np.kaiser(taps, beta).astype(np.float32)
-    xp = np.concatenate([np.zeros(half, np.complex64), x.astype(np.complex64),
-                         np.zeros(taps, np.complex64)])
-    out = np.empty(len(n), np.complex64)
-    for s in range(0, len(n), 1 << 15):
-        sl = slice(s, s + (1 << 15))
-        w = np.sinc(k[None, :] - frac[sl, None]) * win[None, :]
-        out[sl] = np.einsum("nk,nk->n", xp[i0[sl, None] + k[None, :] + half], w)
-    return out
-
-
-_RESAMPLED: dict = {}
-
-
-def channel(x: np.ndarray, snr_db: float, cfo_hz: float = 20e3, epsilon: float = 1.0 + 2e-6,
+def channel(x: np.ndarray, snr_db: float, cfo_hz: float = 20e3, sro_ppm: float = 2.0,
             seed: int = 1, dc_offset: float = 0.0) -> np.ndarray:
-    """The channel: a sample-clock offset ``epsilon`` (:func:`resample`), then GNU Radio's
-    ``channel_model`` (CFO, AWGN in the product's SNR convention), then the RX graph's DC
-    blocker (as ``semcom rx`` runs it, before the detector). ``dc_offset``: a DC offset with
-    this many times the noise's power."""
-    key = (id(x), len(x), epsilon)
-    if _RESAMPLED.get("key") != key or _RESAMPLED.get("x") is not x:
-        # every row sends the same samples: resample them once
-        pad = np.zeros(1000, np.complex64)
-        _RESAMPLED.update(key=key, x=x, y=resample(np.concatenate([pad, x, pad]), epsilon))
-    x = _RESAMPLED["y"]
+    """The channel: a sample-clock offset of ``sro_ppm`` (the channel emulator's band-limited
+    interpolation, :class:`channel.ChannelCore`: GNU Radio's ``channel_model`` does it with an
+    8-tap MMSE interpolator whose droop at the outer carriers, about 1.3 dB, costs real SNR,
+    the channel's doing, not the receiver's), then ``channel_model`` (CFO, AWGN in the
+    product's SNR convention), then the RX graph's DC blocker (as ``semcom rx`` runs it,
+    before the detector). ``dc_offset``: a DC offset with this many times the noise's power."""
+    pad = np.zeros(1000, np.complex64)
+    x = np.concatenate([pad, x, pad])
+    if sro_ppm:
+        core = ChannelCore(Settings(sro_ppm=sro_ppm), samp_rate=SR)
+        x = np.concatenate([core.process(x), core.process(pad[:0])])
     tb = gr.top_block()
     src = blocks.vector_source_c(x)
     sigma = nm.noise_voltage_for_snr(snr_db)
@@ -336,9 +310,8 @@ def main(argv=None) -> int:
         print("\nimplementation loss: PSNR through the PHY vs simulation (same model, keep C):")
         print("  SNR dB | PHY PSNR | sim PSNR | loss dB | PHY est SNR dB")
         sim_psnr = {}
-        for snr, eps in ((5, None), (10, None), (15, None), (20, None), (10, 1.0)):
-            y = channel(x, snr, seed=int(snr) + 7) if eps is None else \
-                channel(x, snr, epsilon=eps, seed=int(snr) + 7)
+        for snr, sro in ((5, 2.0), (10, 2.0), (15, 2.0), (20, 2.0), (10, 0.0)):
+            y = channel(x, snr, sro_ppm=sro, seed=int(snr) + 7)
             frames, _, _ = receive(y)
             reasm = Reassembler(needs_side=codec.side_bits > 0)
             got = []
@@ -360,7 +333,7 @@ def main(argv=None) -> int:
                         sim.append(psnr(img, codec.decode(yy[0].numpy(), img.shape[:2], snr,
                                                           side=side, tx_snr_db=tx_snr)))
                 sim_psnr[snr] = float(np.mean(sim))
-            note = "" if eps is None else "   (no sample-clock offset)"
+            note = "" if sro else "   (no sample-clock offset)"
             print(f"  {snr:6.1f} | {np.mean(phy):8.2f} | {sim_psnr[snr]:8.2f} | "
                   f"{sim_psnr[snr] - np.mean(phy):+.2f} | "
                   f"{np.mean([f.snr_db for f in frames]):6.2f}{note}")
